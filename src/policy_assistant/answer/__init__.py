@@ -1,0 +1,1 @@
+"""Answers: question analysis, follow-ups, extractive composition from ledgers and clauses, optional LLM."""

@@ -1,0 +1,354 @@
+"""Per-kind answer builders: targets from the ledger, owners, section lists, dates, best clauses."""
+
+from __future__ import annotations
+
+import re
+
+from ..index.snapshot import Snapshot
+from ..ingest.normalise import normalise_line
+from ..knowledge.clauses import chunk_sentences
+from ..models import Answer, Chunk, Hit, Owner, Section, Target
+from .compose import Citations, path_text, refusal, short_title
+from .evidence import TermStats, coverage
+from .question import Question, content_terms
+
+_CN_COUNT = "零一二三四五六七八九十"
+_DATE_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+
+
+def cn_count(n: int) -> str:
+    """A count in Chinese numerals (a structural fact, not a figure from the text)."""
+    if n <= 10:
+        return _CN_COUNT[n]
+    if n < 20:
+        return "十" + (_CN_COUNT[n - 10] if n > 10 else "")
+    if n < 100:
+        return _CN_COUNT[n // 10] + "十" + (_CN_COUNT[n % 10] if n % 10 else "")
+    return str(n)
+
+
+class Handlers:
+    """Builds answers for each question kind from one snapshot."""
+
+    def __init__(self, snapshot: Snapshot, stats: TermStats) -> None:
+        self.snap = snapshot
+        self.stats = stats
+        self.chunk_index = {c.chunk_id: c for c in snapshot.chunks}
+        self.sections: dict[str, dict[str, Section]] = {d: {s.sid: s for s in root.walk()} for d, root in snapshot.outlines.items()}
+
+    def chunk(self, chunk_id: str | None) -> Chunk | None:
+        return self.chunk_index.get(chunk_id) if chunk_id else None
+
+    def dispatch(self, q: Question, hits: list[Hit], cites: Citations, doc_ids: set[str] | None,
+                 min_support: dict[str, float]) -> Answer:
+        self.min_support = min_support
+        self.doc_ids = doc_ids
+        if q.kind == "owner":
+            return self.owner(q, hits, cites)
+        if q.kind == "list":
+            ans = self.listing(q, hits, cites)
+            return ans if ans.answered else self.general(q, hits, Citations(cites.script))
+        if q.kind == "date":
+            ans = self.date(q, hits, cites)
+            return ans if ans.answered else self.general(q, hits, Citations(cites.script))
+        if q.kind == "locate":
+            return self.locate(q, hits, cites)
+        if q.label_refs and q.kind == "general":
+            ans = self.section_text(q, hits, cites)
+            if ans.answered:
+                return ans
+        if q.kind == "target" or q.years:
+            ans = self.target(q, hits, cites)
+            if ans.answered or ans.kind == "target-refused":
+                ans.kind = "target"
+                return ans
+            return self.general(q, hits, Citations(cites.script))
+        return self.general(q, hits, cites)
+
+    # ----- targets -------------------------------------------------------------------------
+    def _target_score(self, q: Question, t: Target, hit_rank: dict[str, int]) -> float:
+        text = " ".join([t.clause, t.indicator, *t.norm_section_path[-1:]])
+        cov = coverage(q.terms, text, self.stats)
+        wide = coverage(q.terms, t.norm_sentence + " " + " ".join(t.norm_section_path), self.stats)
+        rank = hit_rank.get(t.chunk_id)
+        bonus = 0.1 / rank if rank else 0.0
+        return 0.7 * cov + 0.3 * wide + bonus
+
+    def target(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
+        pool = [t for t in self.snap.targets if not self.doc_ids or t.doc_id in self.doc_ids]
+        scored = sorted(((self._target_score(q, t, hit_rank), t) for t in pool), key=lambda x: -x[0])
+        if not scored or scored[0][0] < self.min_support["target"]:
+            return Answer(question=q.text, answer="", answered=False, kind="target-miss")
+        best_score = scored[0][0]
+        # the same indicator in the same section, any year: the family of the best match
+        near = [t for s, t in scored if s >= best_score - 0.08]
+        best = near[0]
+        family = [t for t in near if t.section_id == best.section_id and _same_indicator(t, best)] or [best]
+        if q.years:
+            chosen = [t for t in family if t.year in q.years]
+            if not chosen:
+                chosen = [t for s, t in scored[:8] if t.year in q.years and s >= best_score - 0.05]
+            if not chosen:
+                # "2023年中央一号文件…": the year names the document, whose targets carry no year of their own
+                chosen = [t for t in family if t.year is None and any(str(y) in t.doc_title for y in q.years)]
+            if not chosen:
+                years = sorted({t.year for t in family if t.year} | {t.year for s, t in scored[:5] if t.year and s >= best_score - 0.05})
+                said = "；".join(self._target_line(t, cites) for t in family[:3])
+                have = "、".join(f"{y}年" for y in years)
+                msg = (f"文件没有设定{'、'.join(str(y) + '年' for y in q.years)}的该项目标。"
+                       + (f"文件只设定了{have}的目标：" if have else "文件中相关的表述是：") + said + "。")
+                ans = refusal(q.text, cites.script, msg, cites, kind="target-refused")
+                ans.targets = family[:3]
+                return ans
+        else:
+            chosen = sorted(family, key=lambda t: (t.year or 0))
+        lines = [self._target_line(t, cites) for t in chosen[:4]]
+        head = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
+        text = f"根据{head}：" + "；".join(lines) + "。"
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, targets=chosen[:4], kind="target")
+
+    def _target_line(self, t: Target, cites: Citations) -> str:
+        n = cites.add_target(t, self.chunk(t.chunk_id))
+        clause = t.clause.strip(" ，,。；;")
+        scope = t.scope if t.scope and t.scope not in clause and not clause.startswith(t.scope) else ""
+        if "累计" in clause:
+            scope = scope.replace("累计", "")
+        if t.year and str(t.year) not in clause and str(t.year) not in scope:
+            scope = f"{t.year}年{scope}"
+        return f"{scope}{'，' if scope else ''}{clause}[{n}]"
+
+    # ----- owners --------------------------------------------------------------------------
+    def owner(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
+        terms = [t for t in q.terms if t not in ("负责", "牵头", "主管", "部门", "单位")]
+        pool = [o for o in self.snap.owners if o.level == "clause" or o.form == "牵头"]
+        if self.doc_ids:
+            pool = [o for o in pool if o.doc_id in self.doc_ids]
+
+        def score(o: Owner) -> float:
+            cov = coverage(terms, normalise_line(o.sentence) + " " + o.task, self.stats)
+            rank = hit_rank.get(o.chunk_id or "")
+            return cov + (0.1 / rank if rank else 0.0)
+
+        scored = sorted(((score(o), o) for o in pool), key=lambda x: -x[0])
+        if scored and scored[0][0] >= self.min_support["owner"]:
+            best_score, best = scored[0]
+            same = [o for s, o in scored if o.sentence == best.sentence and o.form == best.form and s >= best_score - 1e-6]
+            names = "、".join(dict.fromkeys(o.owner for o in same))
+            n = cites.add_owner(best, self.chunk(best.chunk_id), best_score)
+            where = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
+            text = f"{names}。依据{where}：“{normalise_line(best.sentence)}”[{n}]"
+            return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
+        # no explicit owner: find the task, then say so and give the document-level lead
+        task = self._best_sentences(terms or q.terms, hits)
+        if task is None or task[0] < self.min_support["general"]:
+            return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner")
+        score_, chunk, sentence = task
+        n = cites.add(chunk, sentence, score_)
+        leads = [o for o in self.snap.owners if o.doc_id == chunk.doc_id and o.level == "document" and o.form in ("牵头", "负责", "专班")]
+        where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
+        said = normalise_line(sentence)
+        said = said if len(said) <= 80 else said[:80] + "……"
+        text = f"{where}中“{said}”[{n}]这项任务，文件没有明确具体的责任部门。"
+        if leads:
+            lead_names = "、".join(dict.fromkeys(o.owner for o in leads if o.form != "专班"))
+            parts = []
+            if lead_names:
+                first = next(o for o in leads if o.form != "专班")
+                m = cites.add_owner(first, self.chunk(first.chunk_id))
+                task = re.split(r"[,，;；]", normalise_line(first.task))[0]
+                parts.append(f"文件层面由{lead_names}牵头（{task}）[{m}]")
+            force = next((o for o in leads if o.form == "专班"), None)
+            if force:
+                m = cites.add_owner(force, self.chunk(force.chunk_id))
+                parts.append(f"{force.owner}统筹协调[{m}]")
+            text += "；".join(parts) + "。"
+        else:
+            doc = self.snap.doc_by_id.get(chunk.doc_id)
+            if doc and doc.meta.issuer:
+                text += f"该文件的发文机关是{normalise_line(doc.meta.issuer)}。"
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
+
+    # ----- lists of a section's parts -----------------------------------------------------
+    def find_section(self, q: Question, hits: list[Hit]) -> tuple[str, Section] | None:
+        top_doc = hits[0].chunk.doc_id if hits else None
+        if q.label_refs:
+            candidates = []
+            for doc_id, secs in self.sections.items():
+                if self.doc_ids and doc_id not in self.doc_ids:
+                    continue
+                for sec in secs.values():
+                    if _label_matches(sec, *q.label_refs[0]):
+                        parts = [normalise_line(c.heading) for c in sec.children] or [normalise_line(sec.heading)]
+                        score = sum(coverage(q.terms, p, self.stats) for p in parts) / len(parts)
+                        score += coverage(q.terms, normalise_line(sec.heading), self.stats) + (0.2 if doc_id == top_doc else 0.0)
+                        candidates.append((score, doc_id, sec))
+            if candidates:
+                _, doc_id, sec = max(candidates, key=lambda x: x[0])
+                return doc_id, sec
+        best: tuple[float, str, Section] | None = None
+        terms = q.terms
+        for doc_id, secs in self.sections.items():
+            if self.doc_ids and doc_id not in self.doc_ids:
+                continue
+            for sec in secs.values():
+                if not sec.children or sec.kind == "root":
+                    continue
+                title = normalise_line(sec.title or sec.heading)
+                s = coverage(terms, title, self.stats)
+                if title and title in q.norm:
+                    s += 0.3  # the question names this heading outright
+                s -= 0.02 * sec.level  # prefer the higher section on ties
+                if top_doc == doc_id:
+                    s += 0.05
+                if best is None or s > best[0]:
+                    best = (s, doc_id, sec)
+        if best and best[0] >= self.min_support["list"]:
+            return best[1], best[2]
+        if self.doc_ids and len(self.doc_ids) == 1 and re.search(r"几章|哪几章|几个部分|哪几部分|哪些部分|结构", q.norm):
+            doc_id = next(iter(self.doc_ids))
+            return doc_id, self.snap.outlines[doc_id]
+        return None
+
+    def listing(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        found = self.find_section(q, hits)
+        if found is None:
+            return Answer(question=q.text, answer="", answered=False, kind="list")
+        doc_id, sec = found
+        if not sec.children:
+            return Answer(question=q.text, answer="", answered=False, kind="list")
+        doc = self.snap.doc_by_id[doc_id]
+        chunks = [c for c in self.snap.chunks if c.doc_id == doc_id]
+        markers = []
+        for child in sec.children[:12]:
+            first = next((c for c in chunks if c.section_id == child.sid or c.section_id.startswith(child.sid + ".")), None)
+            if first is not None:
+                markers.append(cites.add(first, first.text[:120]))
+        names = [normalise_line(c.heading) for c in sec.children]
+        where = short_title(doc.title, cites.script) + (path_text(_path(self.sections[doc_id], sec), cites.script) if sec.kind != "root" else "")
+        text = f"{where}共包括{cn_count(len(names))}个部分：" + "；".join(names) + "。"
+        if markers:
+            text += "".join(f"[{m}]" for m in dict.fromkeys(markers))
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="list")
+
+    def section_text(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        """"第五条讲了什么": the text of the named section."""
+        found = self.find_section(q, hits)
+        if found is None:
+            return Answer(question=q.text, answer="", answered=False)
+        doc_id, sec = found
+        chunks = [c for c in self.snap.chunks if c.doc_id == doc_id and (c.section_id == sec.sid or c.section_id.startswith(sec.sid + "."))]
+        if not chunks:
+            return Answer(question=q.text, answer="", answered=False)
+        first = chunks[0]
+        n = cites.add(first, first.text)
+        body = normalise_line(first.text.replace("\n", ""))
+        if len(body) > 200:
+            body = body[:200] + "……"
+        where = short_title(self.snap.doc_by_id[doc_id].title, cites.script) + path_text(_path(self.sections[doc_id], sec), cites.script)
+        return Answer(question=q.text, answer=f"{where}规定：{body}[{n}]", answered=True, citations=cites.items, kind="general")
+
+    # ----- dates and document facts --------------------------------------------------------
+    def date(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        docs = self.doc_ids or ({hits[0].chunk.doc_id} if hits else set())
+        for doc_id in docs:
+            doc = self.snap.doc_by_id[doc_id]
+            chunks = [c for c in self.snap.chunks if c.doc_id == doc_id]
+            want_effective = bool(re.search(r"施行|生效|实施日期|起施行", q.norm))
+            want_number = "文号" in q.norm
+            want_issuer = bool(re.search(r"发文(单位|机关)|哪个(单位|部门|机关)(印发|发布)|落款", q.norm))
+            title = short_title(doc.title, cites.script)
+            if want_number and doc.meta.doc_number:
+                key = re.sub(r"\D", "", doc.meta.doc_number)
+                found = next(((c, s) for c in chunks for s in chunk_sentences(c) if key and re.sub(r"\D", "", s.norm).find(key) >= 0
+                              and doc.meta.doc_number[:2] in s.norm), None)
+                if found is None:
+                    continue
+                c, sent = found
+                n = cites.add(c, sent.text)
+                return Answer(question=q.text, answer=f"{title}的文号是{doc.meta.doc_number}[{n}]。", answered=True, citations=cites.items, kind="date")
+            if want_issuer and doc.meta.issuer:
+                c = next((c for c in chunks if normalise_line(doc.meta.issuer) in c.norm_text), chunks[0])
+                n = cites.add(c, c.text[:200])
+                return Answer(question=q.text, answer=f"{title}由{normalise_line(doc.meta.issuer)}印发[{n}]。", answered=True, citations=cites.items, kind="date")
+            for c in chunks:
+                for s in chunk_sentences(c):
+                    if _DATE_RE.search(s.norm) and ((want_effective and "施行" in s.norm) or (not want_effective and re.search(r"通过|印发|发布|日$", s.norm))):
+                        n = cites.add(c, s.text)
+                        date = _DATE_RE.search(s.norm).group(0)  # type: ignore[union-attr]
+                        if want_effective:
+                            text = f"{title}自{date}起施行：“{s.norm}”[{n}]"
+                        elif "通过" in s.norm:
+                            text = f"{title}于{date}通过：“{s.norm}”[{n}]"
+                        else:
+                            issuer = f"，发文机关为{normalise_line(doc.meta.issuer)}" if doc.meta.issuer and normalise_line(doc.meta.issuer) in c.norm_text else ""
+                            text = f"{title}的落款日期为{date}{issuer}[{n}]。"
+                        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="date")
+        return Answer(question=q.text, answer="", answered=False, kind="date")
+
+    def locate(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        best = self._best_sentences(q.terms, hits)
+        if best is None or best[0] < self.min_support["locate"]:
+            return refusal(q.text, cites.script, "现有文件中没有找到这一内容。", kind="locate")
+        score, chunk, sentence = best
+        n = cites.add(chunk, sentence, score)
+        text = f"这一内容在{short_title(chunk.doc_title, cites.script)}的“{path_text(chunk.section_path, cites.script)}”部分：“{normalise_line(sentence)}”[{n}]"
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="locate")
+
+    # ----- general: the best-supported sentences -----------------------------------------
+    def _best_sentences(self, terms: list[str], hits: list[Hit]) -> tuple[float, Chunk, str] | None:
+        best: tuple[float, Chunk, str] | None = None
+        for rank, hit in enumerate(hits[:8], start=1):
+            sents = chunk_sentences(hit.chunk)
+            path = " ".join(hit.chunk.norm_section_path)
+            for i, s in enumerate(sents):
+                window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
+                score = 0.75 * coverage(terms, s.norm + " " + path, self.stats) + 0.25 * coverage(terms, window, self.stats)
+                score += 0.05 / rank
+                if best is None or score > best[0]:
+                    best = (score, hit.chunk, s.text)
+        return best
+
+    def general(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        terms = q.terms or content_terms(q.norm)
+        best = self._best_sentences(terms, hits)
+        if best is None or best[0] < self.min_support["general"] or not terms:
+            return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind)
+        score, chunk, sentence = best
+        n = cites.add(chunk, sentence, score)
+        sents = chunk_sentences(chunk)
+        extra = ""
+        for i, s in enumerate(sents):
+            if s.text == sentence and i + 1 < len(sents) and coverage(terms, sents[i + 1].norm, self.stats) >= 0.3:
+                extra = sents[i + 1].norm
+                cites.items[n - 1].quote = (sentence + sents[i + 1].text)[:300]
+        where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
+        text = f"根据{where}：{normalise_line(sentence)}{extra}[{n}]"
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind=q.kind)
+
+
+def _same_indicator(a: Target, b: Target) -> bool:
+    ia, ib = re.sub(r"[()（）]", "", a.indicator), re.sub(r"[()（）]", "", b.indicator)
+    return ia == ib or ia in ib or ib in ia
+
+
+def _label_matches(sec: Section, kind: str, n: int) -> bool:
+    from ..numerals import cn_to_int
+
+    if kind == "article":
+        return sec.kind == "article" and sec.sid.endswith(f"art{n}")
+    if kind == "chapter":
+        return sec.kind == "chapter" and sec.sid.endswith(f"ch{n}")
+    if kind in ("cn", "paren_cn", "section"):
+        return sec.kind == kind and cn_to_int(sec.label.strip("（）")) == n
+    return False
+
+
+def _path(secs: dict[str, Section], sec: Section) -> list[str]:
+    out = []
+    node: Section | None = sec
+    while node is not None and node.kind != "root":
+        out.append(node.heading)
+        node = secs.get(node.parent) if node.parent else None
+    return list(reversed(out))

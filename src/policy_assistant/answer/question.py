@@ -1,0 +1,102 @@
+"""What a question asks: its kind, years, documents, places, outline references and content terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..index.lexical import tokenize
+from ..ingest.normalise import detect_script, normalise_query
+from ..numerals import cn_to_int
+
+Kind = Literal["target", "owner", "list", "date", "locate", "general"]
+
+_OWNER = re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|什么单位|哪个机构|哪家|由哪|责任部门|责任单位|牵头单位|主管部门是|归哪|谁管|谁来|负责部门|负责单位|哪个局|哪些局")
+_DATE = re.compile(r"什么时候|何时|哪天|哪一天|日期|几月几[日号]|哪年|哪一年|施行|生效|印发|发布|通过时间|时间|文号|发文|落款|签发")
+_LIST = re.compile(r"哪些|哪几|有几[章部节方大类]|几[个大]方面|几个部分|几部分|包括什么|包括哪|包含|主要内容|分为|列举|几大|分别是|都有什么|有什么(?:措施|行动|内容|要求|任务)|各是什么")
+_TARGET = re.compile(r"多少|几个|目标|多大|比例|比重|占比|[率数]|达到|规模|面积|数量|金额|资金|指标|产量|收入|[万亿]|%|几条|几家|多高|多长|几成|几倍")
+_LOCATE = re.compile(r"在哪个部分|哪个部分|哪一部分|哪一条|第几条|哪一章|出自|在哪里|在哪儿|哪个章节|哪一节|在文件哪")
+_YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年?")
+_PLACE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:区|县|市|镇|街道|省)(?![\u4e00-\u9fff]*(?:政府|局|部门))")
+_LABEL_REFS = [
+    (re.compile(r"第\s*([一二三四五六七八九十百零]+)\s*条"), "article"),
+    (re.compile(r"第\s*([一二三四五六七八九十]+)\s*章"), "chapter"),
+    (re.compile(r"第\s*([一二三四五六七八九十]+)\s*节"), "section"),
+    (re.compile(r"\(\s*([一二三四五六七八九十]+)\s*\)"), "paren_cn"),
+    (re.compile(r"(?:^|[^\d\w第])([一二三四五六七八九十]{1,2})、"), "cn"),
+    (re.compile(r"第\s*([一二三四五六七八九十]+)\s*(?:部分|大项|项|点)"), "cn"),
+]
+# words that frame a question but say nothing about its topic
+FRAME_WORDS = frozenset(
+    "目标 多少 规定 要求 情况 具体 内容 相关 主要 方面 工作 问题 部分 一下 怎么样 怎样 如何 哪些 什么 多大 几个 "
+    "负责 牵头 谁 部门 单位 哪个 由谁 里 讲 说 写 提到 提出 明确 文件 方案 规划 计划 政策 年 到 呢 那 那么 还有 这 这一 这条 "
+    "这一条 条 分别 各 是 多 有 没有 达到 达 实现 需要 应该 应当 应 能 将 会 落实 做 做好 管 管理 的话 定 制定 谁来 预计 设定 设 是否 任务 "
+    "哪几 哪几个 几章 几条 几项 几个 时候 什么时候 何时 哪天 哪一天 日期 时间 一号 印发 发布 施行 生效 通过 包括 包含 分为 "
+    "有关 关于 请 告诉 告诉我 一下 知道 想 问 问下 咨询 查 查询 具体是 啥 咋 么".split()
+)
+
+
+@dataclass
+class Question:
+    """A question, analysed."""
+
+    text: str
+    norm: str
+    script: Literal["traditional", "simplified"]
+    kind: Kind
+    years: list[int] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    label_refs: list[tuple[str, int]] = field(default_factory=list)  # (kind, number)
+    terms: list[str] = field(default_factory=list)  # content terms for matching
+    wants_count: bool = False
+
+
+def question_script(text: str) -> Literal["traditional", "simplified"]:
+    """Script of a question; short questions are judged on the characters that differ."""
+    return detect_script(text)
+
+
+def classify(norm: str) -> Kind:
+    """The kind of a normalised question (owner > locate > date > list > target > general)."""
+    if _LOCATE.search(norm):
+        return "locate"
+    if _OWNER.search(norm) and not re.search(r"谁的|给谁", norm):
+        return "owner"
+    if _LIST.search(norm) and not re.search(r"多少|目标是|指标是", norm):
+        return "list"
+    if _DATE.search(norm) and not re.search(r"多少|目标", norm):
+        return "date"
+    if _TARGET.search(norm):
+        return "target"
+    return "general"
+
+
+def analyse(text: str) -> Question:
+    """Analyse a (resolved) question."""
+    norm = normalise_query(text)
+    years = sorted({int(m.group(1)) for m in _YEAR.finditer(norm)})
+    refs = []
+    for pattern, kind in _LABEL_REFS:
+        for m in pattern.finditer(norm):
+            n = cn_to_int(m.group(1))
+            if n:
+                refs.append((kind, n))
+    places = [m.group(0) for m in _PLACE.finditer(norm)]
+    terms = content_terms(norm)
+    return Question(
+        text=text, norm=norm, script=question_script(text), kind=classify(norm), years=years,
+        places=places, label_refs=refs, terms=terms,
+        wants_count=bool(re.search(r"有几|几[个条章项]|多少[个条章项]", norm)),
+    )
+
+
+def content_terms(norm: str) -> list[str]:
+    """The topic words of a normalised text: jieba tokens minus function/frame words and years."""
+    out = []
+    for t in tokenize(norm):
+        if t in FRAME_WORDS or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii():
+            continue
+        if t not in out:
+            out.append(t)
+    return out

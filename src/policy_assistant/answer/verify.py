@@ -1,0 +1,35 @@
+"""Numeric faithfulness: every figure an answer states must appear in one of its cited sources."""
+
+from __future__ import annotations
+
+import re
+
+from ..ingest.normalise import normalise_line
+from ..models import Citation
+from ..numerals import cn_to_int, format_number
+
+_ARABIC = re.compile(r"\d+(?:\.\d+)?")
+_CN_FIGURE = re.compile(r"[零〇一二两三四五六七八九十百千万]{2,}(?=小时|元|万元|亿元|日|天|个工作日|个月|公里|人|倍|%)")
+
+
+def figures(text: str) -> set[str]:
+    """Numbers stated in a text, normalised ("５.７" → "5.7", "二十四小时" → "24")."""
+    norm = normalise_line(text)
+    found = {format_number(float(m.group(0))) for m in _ARABIC.finditer(norm)}
+    for m in _CN_FIGURE.finditer(norm):
+        v = cn_to_int(m.group(0))
+        if v is not None:
+            found.add(str(v))
+    return found
+
+
+def unsupported_figures(answer: str, citations: list[Citation]) -> set[str]:
+    """Figures of ``answer`` found in none of the citations (quote, section path, title)."""
+    support: set[str] = set()
+    for c in citations:
+        support |= figures(c.quote)
+        support |= figures(" ".join(c.section_path))
+        support |= figures(c.title)
+    # [n] citation markers are not figures
+    stated = figures(re.sub(r"\[\d+\]", "", answer))
+    return stated - support

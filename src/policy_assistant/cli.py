@@ -1,0 +1,192 @@
+"""Command line: ingest, search, ask, targets, serve, eval, wecom-push. Each command parses, calls the service, prints."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .config import Settings
+from .errors import PolicyAssistantError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="policy_assistant: cited answers from Chinese policy documents.")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _service(settings: Settings | None = None) -> Any:
+    from .service import PolicyService
+
+    return PolicyService(settings or _settings())
+
+
+def _fail(exc: PolicyAssistantError) -> None:
+    typer.secho(f"错误 / error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _progress_bar() -> Any:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        label = {"read": "读取/解析", "embed": "向量化"}.get(stage, stage)
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=label, unit="件" if stage == "read" else "段", file=sys.stderr, leave=False)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the corpus folder).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Index documents (txt/md/html/docx/pdf); unchanged ones are not re-embedded."""
+    settings = _settings()
+    service = _service(settings)
+    try:
+        report = service.ingest(paths or [settings.corpus_dir], progress=None if json_out else _progress_bar())
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        typer.echo(
+            f"文档 documents: {report.documents}  章节 sections: {report.sections}  片段 chunks: {report.chunks}  "
+            f"新向量 embedded: {report.embedded}  用时 time: {report.seconds:.1f}s"
+        )
+        for label, items in (("新增 added", report.added), ("更新 updated", report.updated), ("删除 removed", report.removed)):
+            if items:
+                typer.echo(f"{label}: {', '.join(items)}")
+        if not report.changed:
+            typer.echo("索引已是最新 index is up to date (nothing re-embedded)")
+    for name, err in report.failed:
+        typer.secho(f"跳过 skipped {name}: {err}", fg=typer.colors.YELLOW, err=True)
+    if report.failed and not report.documents:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Question or keywords, Simplified or Traditional.")],
+    k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 5,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Hybrid search: hits with document title, section path, page, score and text."""
+    service = _service()
+    try:
+        hits = service.search(query, k=k)
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        return
+    for i, h in enumerate(hits, 1):
+        page = f" p.{h.chunk.page}" if h.chunk.page else ""
+        typer.secho(f"[{i}] {h.score:.4f}  {h.chunk.doc_title} › {' › '.join(h.chunk.section_path)}{page}", bold=True)
+        typer.echo(f"    {h.chunk.text[:200]}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    history: Annotated[Path | None, typer.Option("--history", help="JSON file: [{role, content}, ...].")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
+) -> None:
+    """Answer a question with numbered citations (extractive; LLM when PA_LLM_* is set)."""
+    from .models import Message
+
+    service = _service()
+    try:
+        turns = [Message(**m) for m in json.loads(history.read_text(encoding="utf-8"))] if history else []
+        answer = service.ask(question, turns)
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    except (ValueError, TypeError) as exc:
+        typer.secho(f"错误 / error: bad history file: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from exc
+    if json_out:
+        typer.echo(answer.model_dump_json(indent=1))
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("\n来源：")
+        for i, c in enumerate(answer.citations, 1):
+            page = f"（第{c.page}页）" if c.page else ""
+            typer.echo(f"[{i}] 《{c.title}》 {' › '.join(c.section_path)}{page}\n    “{c.quote[:160]}”")
+
+
+@app.command()
+def targets(
+    year: Annotated[int | None, typer.Option("--year", help="Target year, e.g. 2025.")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Keyword, e.g. 托位.")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="Document id or part of its title.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    csv_out: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
+) -> None:
+    """List the targets ledger (indicator, figure, year, section, source sentence)."""
+    service = _service()
+    try:
+        items = service.targets(year=year, query=query, doc=doc)
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(json.dumps([t.model_dump() for t in items], ensure_ascii=False, indent=1))
+    elif csv_out:
+        from .knowledge.export import TARGET_COLUMNS, target_row
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(TARGET_COLUMNS)
+        for t in items:
+            writer.writerow(target_row(t))
+    else:
+        for t in items:
+            year_s = f"{t.year}年" if t.year else (t.scope or "—")
+            typer.echo(f"{year_s:<10} {t.indicator[:24]:<26} {t.figure():<16} {' › '.join(t.norm_section_path)[-40:]}")
+        typer.echo(f"共 {len(items)} 条 / {len(items)} targets")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (FAISS: uploads need 1, see README).")] = 1,
+) -> None:
+    """Serve the web page, REST API and WeCom callbacks; builds the index first if there is none."""
+    settings = _settings()
+    service = _service(settings)
+    report = service.ensure_index(progress=_progress_bar())
+    if report is not None:
+        typer.echo(f"索引已建立 index built: {report.documents} documents, {report.chunks} chunks in {report.seconds:.1f}s")
+    try:
+        from .api.app import run_server
+    except ImportError:  # pragma: no cover - until the API lands
+        typer.echo("index ready; the web service is not available in this build")
+        return
+    run_server(settings, host or settings.host, port or settings.port, workers=workers)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

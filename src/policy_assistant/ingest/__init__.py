@@ -1,0 +1,1 @@
+"""Ingestion: load files, normalise text, find the outline, cut chunks."""

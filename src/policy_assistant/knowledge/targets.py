@@ -1,0 +1,182 @@
+"""Targets ledger: every quantitative target of a document, with its year, comparator, unit and source.
+
+A time phrase (到2025年, 2023年, 十四五期间, 每年) governs the clauses after it; 到YYYY年 carries over
+to later sentences of the same section until the next time phrase, the others end with their sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ..models import Chunk, Document, Section, Target
+from ..numerals import cn_to_int, format_number
+from .clauses import chunk_sentences
+
+UNITS = [
+    "万亿斤", "亿斤", "万亿元", "亿元", "万元", "元", "万吨", "吨", "万头", "头", "万亩", "亩", "平方公里", "公里", "千米",
+    "平方米", "米", "万人次", "人次", "万人", "人", "个百分点", "%", "‰", "个工作日", "个月", "小时", "分钟", "天", "日",
+    "万户", "户", "万个", "个", "条", "家", "宗", "所", "座", "处", "项", "名", "倍", "支", "批", "张", "辆", "套", "间", "床",
+]
+_UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_CN_NUM = "零〇一二两三四五六七八九十百千万"
+_NUMBER = re.compile(
+    rf"(?P<num>\d+(?:\.\d+)?|[{_CN_NUM}]{{1,8}})\s*(?P<unit>{_UNIT_RE})?"
+)
+_PRE_COMPARATORS = [
+    ("不少于", "不少于"), ("不低于", "不低于"), ("不超过", "不超过"), ("不高于", "不超过"), ("超过", "超过"), ("超", "超过"),
+    ("稳定在", "稳定在"), ("控制在", "控制在"), ("保持在", "稳定在"), ("提高到", "达到"), ("提升至", "达到"), ("提高至", "达到"),
+    ("达到", "达到"), ("达", "达到"), ("累计", "累计"), ("下降", "下降"), ("减少", "下降"), ("增长", "增长"), ("提高", "提高"),
+]
+_POST_COMPARATORS = ("以上", "左右", "以内", "以下", "多")
+_SCOPE_YEAR = re.compile(r"(?:到|至|力争到|争取到|截至)\s*(\d{4})\s*年(?:底|末)?")
+_BARE_YEAR = re.compile(r"(?<![比较于\d])(\d{4})\s*年(?!\d)")
+_BASELINE = re.compile(r"(?:比|较|相比)\s*\d{4}\s*年")
+_PERIOD = re.compile(r"(十[一二三四五六七八九]五|\"十[一二三四五六七八九]五\")(?:期间|时期|末)?")
+_EVERY_YEAR = re.compile(r"每年|年均|每年度")
+_CLAUSE_SPLIT = re.compile(r"[，,；;:：]")
+_LEAD_VERBS = re.compile(r"^(?:并|且|同时|力争|争取|确保|实现|全面|基本|有效|进一步|持续|全区|全市|全省|全国|累计)+")
+_CN_UNITS_OK = {"小时", "元", "万元", "亿元", "日", "天", "个工作日", "个月", "倍", "个百分点", "公里", "米", "平方米", "人", "年"}
+
+
+def _scope_of(text: str) -> tuple[str, int | None, bool] | None:
+    """(scope phrase, year, carries over) of a clause that opens with a time phrase, else None."""
+    t = _BASELINE.sub("", text)
+    m = _SCOPE_YEAR.search(t)
+    if m:
+        return m.group(0), int(m.group(1)), True
+    m = _PERIOD.search(t)
+    if m:
+        return m.group(0), None, False
+    m = _EVERY_YEAR.search(t)
+    if m:
+        return m.group(0), None, False
+    m = _BARE_YEAR.search(t)
+    if m and 1990 <= int(m.group(1)) <= 2100:
+        return m.group(0), int(m.group(1)), False
+    return None
+
+
+def _comparator(before: str, after: str) -> str:
+    pre = ""
+    for word, canon in _PRE_COMPARATORS:
+        if before.endswith(word):
+            pre = canon
+            break
+    post = next((p for p in _POST_COMPARATORS if after.startswith(p)), "")
+    if pre == "下降" and post == "以上":
+        return "下降…以上"
+    if post in ("以上", "左右", "以内", "以下"):
+        return post
+    if post == "多":
+        return "以上"
+    return pre
+
+
+def _value(num: str) -> float | None:
+    if num[0].isdigit():
+        return float(num)
+    v = cn_to_int(num)
+    return float(v) if v is not None else None
+
+
+def extract_targets(document: Document, root: Section, chunks: list[Chunk]) -> list[Target]:
+    """All quantitative targets of one document.
+
+    Args:
+        document: the document (for ids and title).
+        root: its outline (unused today beyond ids; kept for section-aware rules).
+        chunks: its chunks in document order.
+    Returns:
+        Target records in document order.
+    """
+    out: list[Target] = []
+    carried: tuple[str, int | None] | None = None
+    carried_sentence = ""
+    last_section = None
+    for chunk in chunks:
+        if chunk.section_id != last_section:
+            carried = None
+            last_section = chunk.section_id
+        for sent in chunk_sentences(chunk):
+            sentence_scope: tuple[str, int | None] | None = carried
+            scope_sentence = carried_sentence if carried else ""
+            for clause in _CLAUSE_SPLIT.split(sent.norm):
+                scope = _scope_of(clause)
+                if scope is not None:
+                    phrase, year, carries = scope
+                    sentence_scope = (phrase, year)
+                    scope_sentence = ""
+                    if carries:
+                        carried = (phrase, year)
+                        carried_sentence = sent.text
+                for target in _clause_targets(clause, sentence_scope):
+                    target["clause"] = clause
+                    target["scope_sentence"] = scope_sentence
+                    out.append(_record(document, chunk, sent.text, sent.norm, target, len(out)))
+    return out
+
+
+def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[dict]:
+    results = []
+    prev_end = 0
+    for m in _NUMBER.finditer(clause):
+        num, unit = m.group("num"), m.group("unit") or ""
+        start, end = m.start(), m.end()
+        before, after = clause[:start], clause[end:]
+        is_cn = not num[0].isdigit()
+        if is_cn:
+            if unit not in _CN_UNITS_OK or before.endswith(("第", "前", "后", "每")) or len(num) == 1 and unit in ("日", "年"):
+                continue
+            if before.count("“") > before.count("”") or before.count('"') % 2 == 1:
+                continue  # inside a quoted slogan: “最初一公里”
+        value = _value(num)
+        if value is None:
+            continue
+        if unit in ("", "年") and not is_cn:
+            # a bare number counts only after 下降/提高/增长/达到 (e.g. 收入倍差下降0.01以上); years never
+            if unit == "年" or re.match(r"\s*(年|月|日|号|条|章|\.\d)", after) or not re.search(r"(下降|提高|增长|达到|达)$", before):
+                continue
+        if unit == "日" and re.search(r"月$", before):
+            continue  # a date
+        if before.endswith(("第", "“", "\"")) or re.match(r"\s*[+＋]", after):
+            continue  # 第二轮, "1+4" 体系
+        comparator = _comparator(before.rstrip(), after)
+        indicator = clause[prev_end:start]
+        indicator = re.sub(r"(不少于|不低于|不超过|超过|稳定在|控制在|保持在|提高到|提升至|达到|达|累计|下降|超)$", "", indicator)
+        indicator = _SCOPE_YEAR.sub("", indicator)
+        indicator = _BARE_YEAR.sub("", indicator)
+        indicator = _LEAD_VERBS.sub("", indicator.strip(" 、和及"))
+        if not indicator:
+            rest = re.sub(r"^(以上|左右|以内|以下)", "", after)
+            indicator = rest.strip(" 、")[:20] or clause[:start].strip(" 、")[-20:]
+        scope_phrase, year = scope if scope else ("", None)
+        if "累计" in clause[:end + 2]:
+            # a cumulative figure is not a yearly one, whatever 每年 said earlier in the sentence
+            scope_phrase = f"{scope_phrase}累计" if year is not None else "累计"
+        results.append({
+            "indicator": indicator[-40:], "value": value, "value_text": format_number(value) if is_cn else num,
+            "unit": unit, "comparator": comparator, "year": year, "scope": scope_phrase,
+        })
+        prev_end = end
+        while prev_end < len(clause) and clause[prev_end:prev_end + 2] in _POST_COMPARATORS:
+            prev_end += 2
+    return results
+
+
+def _record(document: Document, chunk: Chunk, sentence: str, norm_sentence: str, t: dict, n: int) -> Target:
+    digest = hashlib.sha1(f"{chunk.chunk_id}|{n}|{t['indicator']}|{t['value_text']}{t['unit']}".encode()).hexdigest()[:12]
+    return Target(
+        target_id=f"{document.doc_id[:24]}-t{digest}",
+        doc_id=document.doc_id,
+        doc_title=document.title,
+        section_id=chunk.section_id,
+        section_path=chunk.section_path,
+        norm_section_path=chunk.norm_section_path,
+        page=chunk.page,
+        chunk_id=chunk.chunk_id,
+        sentence=sentence,
+        norm_sentence=norm_sentence,
+        owners=[],
+        **t,
+    )

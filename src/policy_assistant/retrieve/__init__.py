@@ -1,0 +1,1 @@
+"""Retrieval: hybrid (lexical + dense) search with score fusion, and a LangChain retriever."""

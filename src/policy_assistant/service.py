@@ -1,0 +1,174 @@
+"""The facade every interface calls (CLI, API, page, WeCom, eval): index, search, answer, ledgers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .errors import BadInput
+from .index.encoders import Encoder, create_encoder
+from .index.snapshot import Snapshot
+from .index.store import IndexStore
+from .ingest.indexer import Indexer, IngestReport, Progress
+from .ingest.normalise import normalise_query
+from .models import Answer, Document, Hit, Message, Target
+from .retrieve.hybrid import HybridRetriever, SearchFilter
+
+MAX_QUESTION_CHARS = 2000
+
+
+class PolicyService:
+    """Owns the live snapshot (swapped atomically after an ingest) and the lazily loaded models."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self._encoder = encoder
+        self.store = IndexStore(settings.index_dir)
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.RLock()
+        self._engine: Any = None
+
+    # ----- models and index --------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    self._encoder = create_encoder(self.settings)
+        return self._encoder
+
+    @property
+    def indexer(self) -> Indexer:
+        return Indexer(self.settings, self.encoder, self.store)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The live snapshot; loaded on first use, reloaded when another process published a new one."""
+        snap = self._snapshot
+        current = self.store.current_version()
+        if snap is None or (current is not None and current != snap.version):
+            with self._lock:
+                snap = self._snapshot
+                if snap is None or (current is not None and current != snap.version):
+                    snap = self.store.load()
+                    self._snapshot = snap
+                    self._engine = None
+        return snap
+
+    def ensure_index(self, progress: Progress | None = None) -> IngestReport | None:
+        """Build the index from ``corpus_dir`` when none exists (first run of `serve`)."""
+        if self.store.exists():
+            return None
+        return self.ingest([self.settings.corpus_dir], progress=progress)
+
+    def ingest(self, paths: list[Path], progress: Progress | None = None, prune_missing: bool = True) -> IngestReport:
+        report = self.indexer.ingest(paths, progress=progress, prune_missing=prune_missing)
+        self._refresh()
+        return report
+
+    def upload(self, filename: str, data: bytes) -> tuple[Document, IngestReport]:
+        """Index an uploaded file; nothing changes when it is rejected."""
+        doc_id, report = self.indexer.add_upload(filename, data, self.uploads_dir)
+        self._refresh()
+        return self.snapshot.doc_by_id[doc_id], report
+
+    def delete(self, doc_id: str) -> IngestReport:
+        report = self.indexer.delete(doc_id, self.uploads_dir)
+        self._refresh()
+        return report
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.data_dir / "uploads"
+
+    def _refresh(self) -> None:
+        with self._lock:
+            self._snapshot = None
+            self._engine = None
+        _ = self.snapshot
+
+    # ----- queries ------------------------------------------------------------------------
+    def retriever(self, snapshot: Snapshot | None = None) -> HybridRetriever:
+        return HybridRetriever(snapshot or self.snapshot, self.encoder, self.settings)
+
+    def search(self, query: str, k: int | None = None, doc: str | None = None) -> list[Hit]:
+        """Hybrid search; ``doc`` restricts to one document id."""
+        _check_question(query)
+        flt = SearchFilter(doc_ids={doc}) if doc else None
+        return self.retriever().search(query, k=k, flt=flt)
+
+    def engine(self) -> Any:
+        """The answer engine bound to the live snapshot (rebuilt after a swap)."""
+        from .answer.engine import AnswerEngine
+
+        snap = self.snapshot
+        engine = self._engine
+        if engine is None or engine.snapshot is not snap:
+            engine = AnswerEngine(snap, self.retriever(snap), self.settings)
+            self._engine = engine
+        return engine
+
+    def ask(self, question: str, history: list[Message] | None = None, top_k: int | None = None) -> Answer:
+        """Answer a question (with optional conversation history) with citations."""
+        _check_question(question)
+        t0 = time.perf_counter()
+        answer: Answer = self.engine().answer(question, history or [], top_k=top_k)
+        answer.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+        return answer
+
+    def ask_stream(self, question: str, history: list[Message] | None = None, top_k: int | None = None) -> Iterator[dict[str, Any]]:
+        """Stream an answer: ``{"type": "delta", "text"}`` events, then ``{"type": "answer", "answer"}``."""
+        _check_question(question)
+        t0 = time.perf_counter()
+        final: Answer | None = None
+        for event in self.engine().answer_stream(question, history or [], top_k=top_k):
+            if event["type"] == "answer":
+                final = event["answer"]
+                final.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+            yield event
+        if final is None:  # pragma: no cover - the engine always ends with an answer
+            raise RuntimeError("answer stream ended without an answer")
+
+    def targets(self, year: int | None = None, query: str | None = None, doc: str | None = None) -> list[Target]:
+        """The targets ledger, filtered by year, keyword (either script) and document id."""
+        items = self.snapshot.targets
+        if year is not None:
+            items = [t for t in items if t.year == year]
+        if doc:
+            items = [t for t in items if t.doc_id == doc or doc in t.doc_title]
+        if query:
+            q = normalise_query(query)
+            terms = [w for w in q.split() if w] or [q]
+            items = [t for t in items if all(w in t.norm_sentence or w in t.indicator or any(w in h for h in t.norm_section_path) for w in terms)]
+        return items
+
+    def documents(self) -> list[Document]:
+        return list(self.snapshot.documents)
+
+    def health(self) -> dict[str, Any]:
+        """Readiness and what is loaded; never raises."""
+        try:
+            snap = self.snapshot
+        except Exception as exc:  # noqa: BLE001 - health must report, not fail
+            return {"ready": False, "error": str(exc), "documents": 0, "chunks": 0,
+                    "model": self.settings.embedding_model, "index_version": None}
+        return {
+            "ready": True,
+            "documents": len(snap.documents),
+            "chunks": len(snap.chunks),
+            "targets": len(snap.targets),
+            "model": snap.model_id,
+            "index_version": snap.version,
+            "llm": self.settings.llm_model if self.settings.llm_enabled else None,
+        }
+
+
+def _check_question(text: str) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput("empty question", "问题不能为空")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise BadInput(f"question longer than {MAX_QUESTION_CHARS} characters", f"问题过长（超过 {MAX_QUESTION_CHARS} 字）")
