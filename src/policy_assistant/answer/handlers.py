@@ -103,6 +103,12 @@ class Handlers:
                 return ans
         else:
             chosen = sorted(family, key=lambda t: (t.year or 0))
+        # companions stated in the same sentence about the same topic (新增托位360个 … 每千人托位数3.8个)
+        anchor = chosen[0]
+        for t in pool:
+            if t.chunk_id == anchor.chunk_id and t.sentence == anchor.sentence and t not in chosen and t.year == anchor.year \
+                    and coverage(q.terms, t.indicator, self.stats) >= 0.5:
+                chosen.append(t)
         lines = [self._target_line(t, cites) for t in chosen[:4]]
         head = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
         text = f"根据{head}：" + "；".join(lines) + "。"

@@ -59,6 +59,8 @@ def question_script(text: str) -> Literal["traditional", "simplified"]:
 
 def classify(norm: str) -> Kind:
     """The kind of a normalised question (owner > locate > date > list > target > general)."""
+    if re.search(r"文号|发文(单位|机关)|落款|印发日期|发布日期", norm):
+        return "date"
     if _LOCATE.search(norm):
         return "locate"
     if _OWNER.search(norm) and not re.search(r"谁的|给谁", norm):

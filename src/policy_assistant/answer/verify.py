@@ -23,9 +23,12 @@ def figures(text: str) -> set[str]:
     return found
 
 
-def unsupported_figures(answer: str, citations: list[Citation]) -> set[str]:
-    """Figures of ``answer`` found in none of the citations (quote, section path, title)."""
-    support: set[str] = set()
+def unsupported_figures(answer: str, citations: list[Citation], question: str = "") -> set[str]:
+    """Figures of ``answer`` found in none of the citations (quote, section path, title).
+
+    Figures the asker wrote (``question``, e.g. the year in "2030年的目标") are not claims of the answer.
+    """
+    support: set[str] = figures(question) if question else set()
     for c in citations:
         support |= figures(c.quote)
         support |= figures(" ".join(c.section_path))

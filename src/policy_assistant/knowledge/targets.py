@@ -153,7 +153,7 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
         scope_phrase, year = scope if scope else ("", None)
         if "累计" in clause[:end + 2]:
             # a cumulative figure is not a yearly one, whatever 每年 said earlier in the sentence
-            scope_phrase = f"{scope_phrase}累计" if year is not None else "累计"
+            scope_phrase = "累计" if not scope_phrase or _EVERY_YEAR.search(scope_phrase) else f"{scope_phrase}累计"
         results.append({
             "indicator": indicator[-40:], "value": value, "value_text": format_number(value) if is_cn else num,
             "unit": unit, "comparator": comparator, "year": year, "scope": scope_phrase,
