@@ -184,6 +184,61 @@ def serve(
     run_server(settings, host or settings.host, port or settings.port, workers=workers)
 
 
+@app.command("eval")
+def eval_(
+    file: Annotated[Path, typer.Argument(help="Question file (JSON Lines, see evals/README.md).")] = Path("evals/qa.jsonl"),
+    out: Annotated[Path, typer.Option("--out", help="Report folder.")] = Path("eval-out"),
+    mode: Annotated[str, typer.Option("--mode", help="extractive (offline default) or llm (needs PA_LLM_*).")] = "extractive",
+    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Score the splitter+FAISS+BM25 baseline side by side.")] = True,
+    min_fact_accuracy: Annotated[float | None, typer.Option(help="Fail below this fact accuracy.")] = None,
+    min_hit5: Annotated[float | None, typer.Option("--min-hit5", help="Fail below this section hit@5.")] = None,
+    min_refusal_accuracy: Annotated[float | None, typer.Option(help="Fail below this refusal accuracy.")] = None,
+    max_numeric_violations: Annotated[int | None, typer.Option(help="Fail above this many numeric violations.")] = None,
+) -> None:
+    """Evaluate answers and retrieval on a question file; write results.jsonl, report.md and report.html."""
+    from .eval.report import summary_lines
+    from .eval.runner import Thresholds, evaluate
+
+    bar = _progress_bar()
+    thresholds = Thresholds(min_fact_accuracy, min_hit5, min_refusal_accuracy, max_numeric_violations)
+    try:
+        outcome = evaluate(_settings(), file, out, mode=mode, baseline=baseline, thresholds=thresholds,
+                           progress=lambda done, total: bar("问答 eval", done, total))
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    for line in summary_lines(outcome.run):
+        typer.echo(line)
+    typer.echo(f"report: {out / 'report.md'}  {out / 'report.html'}  {out / 'results.jsonl'}")
+    for miss in outcome.missed:
+        typer.secho(f"threshold missed: {miss}", fg=typer.colors.RED, err=True)
+    if outcome.missed:
+        raise typer.Exit(code=1)
+
+
+@app.command("wecom-push")
+def wecom_push(
+    text: Annotated[str | None, typer.Argument(help="Markdown text to push to the group robot.")] = None,
+    digest_year: Annotated[int | None, typer.Option("--digest", help="Instead of text, push the targets due in this year.")] = None,
+    webhook: Annotated[str | None, typer.Option(help="Webhook URL (default PA_WECOM_WEBHOOK_URL).")] = None,
+) -> None:
+    """Push a markdown message (≤ 4096 bytes) to a WeCom group robot, e.g. a digest of this year's targets."""
+    from .wecom.format import format_targets_digest
+    from .wecom.webhook import push_markdown
+
+    settings = _settings()
+    try:
+        if digest_year is not None:
+            text = format_targets_digest(_service(settings).targets(year=digest_year), digest_year)
+        if not text:
+            raise typer.BadParameter("give TEXT or --digest YEAR")
+        push_markdown(webhook or settings.wecom_webhook_url, text)
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    typer.echo("已推送 pushed")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

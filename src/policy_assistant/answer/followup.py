@@ -48,7 +48,8 @@ def resolve(question: str, history: list[Message]) -> str:
             out = out.replace(py, q_years[0])
         return out
     if q_years:
-        return f"{q_years[0]}年{_TAIL.sub('', prev_norm)}{_TAIL.search(prev_norm).group(0) if _TAIL.search(prev_norm) else ''}"
+        tail = _TAIL.search(prev_norm)
+        return f"{q_years[0]}年{_TAIL.sub('', prev_norm)}{tail.group(0) if tail else ''}"
     topic = _TAIL.sub("", prev_norm)
     rest = re.sub(r"^(这一条|这条|这一项|这项|这个|这|该项|该|它|其)", "", stripped)
     return f"{topic}，{rest}" if rest else topic

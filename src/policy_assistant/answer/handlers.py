@@ -147,10 +147,10 @@ class Handlers:
             text = f"{names}。依据{where}：“{normalise_line(best.sentence)}”[{n}]"
             return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
         # no explicit owner: find the task, then say so and give the document-level lead
-        task = self._best_sentences(terms or q.terms, hits)
-        if task is None or task[0] < self.min_support["general"]:
+        found = self._best_sentences(terms or q.terms, hits)
+        if found is None or found[0] < self.min_support["general"]:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner")
-        score_, chunk, sentence = task
+        score_, chunk, sentence = found
         n = cites.add(chunk, sentence, score_)
         leads = [o for o in self.snap.owners if o.doc_id == chunk.doc_id and o.level == "document" and o.form in ("牵头", "负责", "专班")]
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
@@ -163,8 +163,8 @@ class Handlers:
             if lead_names:
                 first = next(o for o in leads if o.form != "专班")
                 m = cites.add_owner(first, self.chunk(first.chunk_id))
-                task = re.split(r"[,，;；]", normalise_line(first.task))[0]
-                parts.append(f"文件层面由{lead_names}牵头（{task}）[{m}]")
+                lead_task = re.split(r"[,，;；]", normalise_line(first.task))[0]
+                parts.append(f"文件层面由{lead_names}牵头（{lead_task}）[{m}]")
             force = next((o for o in leads if o.form == "专班"), None)
             if force:
                 m = cites.add_owner(force, self.chunk(force.chunk_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import shutil
@@ -65,10 +66,8 @@ def _versions() -> dict[str, str]:
         "opencc",
         "sentence-transformers",
     ):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 
@@ -215,9 +214,9 @@ class Indexer:
             if p.is_dir():
                 dirs.append(p)
                 for f in sorted(p.rglob("*")):
-                    if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
-                        if f.suffix.lower() in SUPPORTED_SUFFIXES and str(f.resolve()) not in excluded:
-                            files.append(f)
+                    hidden = any(part.startswith(".") for part in f.relative_to(p).parts)
+                    if f.is_file() and not hidden and f.suffix.lower() in SUPPORTED_SUFFIXES and str(f.resolve()) not in excluded:
+                        files.append(f)
             elif p.is_file():
                 files.append(p)
             else:

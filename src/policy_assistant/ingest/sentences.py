@@ -15,7 +15,7 @@ def split_sentences(text: str) -> list[str]:
 
 def split_sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of ``text``, whitespace trimmed."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     start = 0
     for m in re.finditer(r"[。！？!?；;]|\n+", text):
         end = m.end()

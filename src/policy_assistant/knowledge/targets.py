@@ -133,10 +133,11 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
         value = _value(num)
         if value is None:
             continue
-        if unit in ("", "年") and not is_cn:
-            # a bare number counts only after 下降/提高/增长/达到 (e.g. 收入倍差下降0.01以上); years never
-            if unit == "年" or re.match(r"\s*(年|月|日|号|条|章|\.\d)", after) or not re.search(r"(下降|提高|增长|达到|达)$", before):
-                continue
+        # a bare number counts only after 下降/提高/增长/达到 (e.g. 收入倍差下降0.01以上); years never
+        if unit in ("", "年") and not is_cn and (
+            unit == "年" or re.match(r"\s*(年|月|日|号|条|章|\.\d)", after) or not re.search(r"(下降|提高|增长|达到|达)$", before)
+        ):
+            continue
         if unit == "日" and re.search(r"月$", before):
             continue  # a date
         if before.endswith(("第", "“", "\"")) or re.match(r"\s*[+＋]", after):
