@@ -6,17 +6,19 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import BadInput
 from .index.encoders import Encoder, create_encoder
 from .index.snapshot import Snapshot
 from .index.store import IndexStore
-from .ingest.indexer import Indexer, IngestReport, Progress
 from .ingest.normalise import normalise_query
 from .models import Answer, Document, Hit, Message, Target
 from .retrieve.hybrid import HybridRetriever, SearchFilter
+
+if TYPE_CHECKING:  # the indexer pulls in every loader (pypdf, docx, bs4): not needed to answer
+    from .ingest.indexer import Indexer, IngestReport, Progress
 
 MAX_QUESTION_CHARS = 2000
 
@@ -43,6 +45,8 @@ class PolicyService:
 
     @property
     def indexer(self) -> Indexer:
+        from .ingest.indexer import Indexer
+
         return Indexer(self.settings, self.encoder, self.store)
 
     @property

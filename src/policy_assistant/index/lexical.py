@@ -7,10 +7,10 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import jieba
-import jieba.posseg
 import numpy as np
 
 jieba.setLogLevel(logging.WARNING)
@@ -18,9 +18,7 @@ jieba.setLogLevel(logging.WARNING)
 _KEEP = re.compile(r"[\w\u3400-\u9fff%.]")
 # words that say how a question is asked, not what it is about
 STOPWORDS = frozenset(
-    "的 了 和 与 及 以及 或 是 在 对 把 被 为 等 中 上 下 之 其 该 这 那 这个 那个 哪个 哪些 什么 多少 几个 几 "
-    "怎么 如何 怎样 吗 呢 吧 啊 呀 么 请问 请 一下 要 会 能 有 有没有 没有 是否 哪 谁 哪里 哪儿 里 "
-    "目前 现在 关于 我们 你们 他们 我 你 他 它 说 讲 提到 提出 文件 方案 里面".split()
+    ["的", "了", "和", "与", "及", "以及", "或", "是", "在", "对", "把", "被", "为", "等", "中", "上", "下", "之", "其", "该", "这", "那", "这个", "那个", "哪个", "哪些", "什么", "多少", "几个", "几", "怎么", "如何", "怎样", "吗", "呢", "吧", "啊", "呀", "么", "请问", "请", "一下", "要", "会", "能", "有", "有没有", "没有", "是否", "哪", "谁", "哪里", "哪儿", "里", "目前", "现在", "关于", "我们", "你们", "他们", "我", "你", "他", "它", "说", "讲", "提到", "提出", "文件", "方案", "里面"]
 )
 
 
@@ -34,7 +32,9 @@ def _tokenizer() -> jieba.Tokenizer:
 
 
 @lru_cache(maxsize=1)
-def _pos_tokenizer() -> jieba.posseg.POSTokenizer:
+def _pos_tokenizer() -> Any:
+    import jieba.posseg  # ~0.6 s: only questions need part-of-speech tags
+
     return jieba.posseg.POSTokenizer(_tokenizer())
 
 
