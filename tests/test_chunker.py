@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import CORPUS
-
 from policy_assistant.ingest.chunker import chunk_document
 from policy_assistant.ingest.normalise import clean_text
 from policy_assistant.ingest.outline import parse_outline

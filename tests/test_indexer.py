@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
 
+from conftest import CORPUS
 from policy_assistant.config import Settings
 from policy_assistant.errors import IndexNotReady
 from policy_assistant.index.snapshot import Snapshot

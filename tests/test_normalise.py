@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from policy_assistant.ingest.normalise import clean_text, detect_script, normalise, normalise_query, to_traditional
+from policy_assistant.ingest.normalise import (
+    clean_text,
+    detect_script,
+    normalise,
+    normalise_query,
+    to_traditional,
+)
 
 
 def test_traditional_and_fullwidth_are_normalised() -> None:
