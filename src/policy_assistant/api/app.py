@@ -1,0 +1,135 @@
+"""The one FastAPI app: REST API under /v1, OpenAPI docs at /docs, WeCom callbacks, the Gradio page at ``ui_path``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from .. import __version__
+from ..config import Settings
+from ..service import PolicyService
+from . import openai_compat, routes_ask, routes_docs
+from .auth import require_api_key
+from .errors import install_error_handler
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Cited answers from Chinese policy documents.
+
+* `POST /v1/ask` — the JSON contract of `policy-assistant ask --json`; `POST /v1/ask/stream` streams it (SSE).
+* `POST /v1/chat/completions` — OpenAI-compatible; point any OpenAI client at `<this server>/v1`.
+* `GET /v1/search`, `GET /v1/targets` (JSON, `format=csv|xlsx`), `GET|POST /v1/documents`, `DELETE /v1/documents/{id}`.
+
+With `PA_API_KEYS` set every `/v1/*` call needs `Authorization: Bearer <key>`.
+Errors are `{"error": {"code", "message", "message_zh"}}`; invalid requests are FastAPI's usual 422.
+"""
+
+
+def warm_up(service: PolicyService) -> None:
+    """Build the index from the corpus if there is none, then load it, the encoder, the tokenizer and the engine."""
+    report = service.ensure_index()
+    if report is not None:
+        log.info("index built: %d documents, %d chunks in %.1fs", report.documents, report.chunks, report.seconds)
+    service.engine()
+    service.search("乡村振兴", k=1)
+
+
+def _wecom(settings: Settings, service: PolicyService) -> Any:
+    try:
+        from ..wecom.router import WeComService
+    except ImportError:  # the WeCom package is optional in a trimmed build
+        return None
+    return WeComService(settings, service.ask)
+
+
+def create_app(
+    settings: Settings,
+    service: PolicyService | None = None,
+    *,
+    ui: bool = True,
+    warm: bool = True,
+) -> FastAPI:
+    """Build the app. Nothing heavy happens here: the index and models load in the lifespan.
+
+    Args:
+        settings: the product settings.
+        service: a service to share (tests pass one); a new ``PolicyService(settings)`` otherwise.
+        ui: mount the Gradio page at ``settings.ui_path`` (importing Gradio takes a few seconds).
+        warm: build/load the index and models at start-up (``/healthz`` is 503 until done).
+
+    Returns:
+        The FastAPI application (run it with uvicorn, or ``TestClient`` in a ``with`` block).
+    """
+    service = service or PolicyService(settings)
+    wecom = _wecom(settings, service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            try:
+                await run_in_threadpool(warm_up, service)
+            except Exception as exc:  # noqa: BLE001 - keep serving; /healthz reports the problem
+                log.exception("start-up failed")
+                app.state.startup_error = str(exc)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            if wecom is not None:
+                await run_in_threadpool(wecom.close)
+
+    app = FastAPI(title="policy_assistant", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.service = service
+    app.state.write_lock = threading.Lock()
+    app.state.ready = False
+    app.state.startup_error = None
+    install_error_handler(app)
+
+    app.include_router(routes_ask.health_router)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    v1.include_router(routes_ask.router)
+    v1.include_router(routes_docs.router)
+    v1.include_router(openai_compat.router)
+    app.include_router(v1)
+    if wecom is not None:
+        app.include_router(wecom.router)
+    if ui:  # last: a page mounted at "/" receives every path not matched above
+        from ..ui.page import mount_page
+
+        mount_page(app, service, settings, app.state.write_lock)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory policy_assistant.api.app:app_from_env`` (settings from ``PA_*``)."""
+    return create_app(Settings())
+
+
+def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Serve the app with uvicorn.
+
+    With ``workers > 1`` each worker process builds its own app from the ``PA_*`` environment (so
+    settings must come from the environment, as the CLI's do). Workers see a newly published index on
+    their next request, but keep uploads and deletes on a single worker: the FAISS index is written
+    from one process, and the Gradio page needs all of a browser's requests on the same worker.
+
+    Args:
+        settings: the product settings (used as they are when ``workers == 1``).
+        host: bind address.
+        port: TCP port.
+        workers: uvicorn worker processes.
+    """
+    import uvicorn
+
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    else:
+        uvicorn.run("policy_assistant.api.app:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")

@@ -1,0 +1,162 @@
+"""OpenAI-compatible chat: /v1/models and /v1/chat/completions (plain and ``stream: true``).
+
+The last user message is the question, earlier user/assistant messages are the history. The answer's
+citations are appended to the content as a numbered 来源 list and returned in an extra ``citations`` field.
+Token counts in ``usage`` are characters (close to tokens for Chinese), not a tokenizer's count.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import BadInput, NotFound, PolicyAssistantError
+from ..models import Answer, Citation, Message
+from ..service import PolicyService
+from .deps import get_service
+from .errors import error_body
+from .schemas import ChatCompletionRequest
+from .sse import SSE_HEADERS, first_and_rest, sse_event
+
+router = APIRouter(tags=["openai"])
+Service = Annotated[PolicyService, Depends(get_service)]
+
+MODEL_ID = "policy-assistant"
+SOURCES_HEADING = "来源："
+QUOTE_CHARS = 160
+_CREATED = int(time.time())
+
+
+def sources_text(citations: list[Citation]) -> str:
+    """The numbered 来源 list appended to a chat answer ("" without citations)."""
+    if not citations:
+        return ""
+    lines = ["", "", SOURCES_HEADING]
+    for i, c in enumerate(citations, 1):
+        path = " › ".join(c.section_path)
+        page = f"（第{c.page}页）" if c.page else ""
+        quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[:QUOTE_CHARS] + "……"
+        lines.append(f"[{i}] 《{c.title.strip('《》')}》 {path}{page}".rstrip())
+        lines.append(f"    “{quote}”")
+    return "\n".join(lines)
+
+
+def chat_content(answer: Answer) -> str:
+    """What the assistant message says: the answer, then its sources."""
+    return answer.answer + sources_text(answer.citations)
+
+
+def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
+    """The question (last user message) and the history before it (sources lists stripped)."""
+    last = max((i for i, m in enumerate(body.messages) if m.role == "user"), default=None)
+    if last is None:
+        raise BadInput("no user message in 'messages'", "messages 中没有用户提问（role 为 user 的消息）")
+    history: list[Message] = []
+    for m in body.messages[:last]:
+        if m.role in ("user", "assistant"):
+            text = m.text().split("\n\n" + SOURCES_HEADING, 1)[0]
+            history.append(Message(role=m.role, content=text))  # type: ignore[arg-type]
+    return body.messages[last].text(), history
+
+
+def _usage(body: ChatCompletionRequest, content: str) -> dict[str, int]:
+    prompt = sum(len(m.text()) for m in body.messages)
+    return {"prompt_tokens": prompt, "completion_tokens": len(content), "total_tokens": prompt + len(content)}
+
+
+def _extra(answer: Answer) -> dict[str, Any]:
+    return {
+        "citations": [c.model_dump(mode="json") for c in answer.citations],
+        "answered": answer.answered,
+        "answer_mode": answer.mode,
+    }
+
+
+@router.get("/models", summary="The one model this service offers (OpenAI format)")
+async def list_models() -> dict[str, Any]:
+    """``{"object": "list", "data": [{"id": "policy-assistant", ...}]}``."""
+    return {"object": "list", "data": [_model_card()]}
+
+
+@router.get("/models/{model_id}", summary="One model (OpenAI format)")
+async def get_model(model_id: str) -> dict[str, Any]:
+    """The model card; 404 for other names."""
+    if model_id != MODEL_ID:
+        raise NotFound(f"model {model_id!r} not found; use {MODEL_ID!r}", f"没有模型 {model_id}，请使用 {MODEL_ID}")
+    return _model_card()
+
+
+def _model_card() -> dict[str, Any]:
+    return {"id": MODEL_ID, "object": "model", "created": _CREATED, "owned_by": "policy-assistant"}
+
+
+@router.post(
+    "/chat/completions",
+    summary="OpenAI-compatible chat completion (set `stream: true` for SSE chunks)",
+    responses={200: {"content": {"application/json": {}, "text/event-stream": {}}}},
+)
+async def chat_completions(body: ChatCompletionRequest, service: Service) -> Any:
+    """Answer the last user message; works with the official ``openai`` client unchanged."""
+    question, history = split_messages(body)
+    model = body.model or MODEL_ID
+    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    if not body.stream:
+        answer = await run_in_threadpool(service.ask, question, history)
+        content = chat_content(answer)
+        return JSONResponse({
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": _usage(body, content),
+            **_extra(answer),
+        })
+
+    first, rest = await first_and_rest(service.ask_stream(question, history))
+    include_usage = bool((body.stream_options or {}).get("include_usage"))
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        return sse_event({
+            "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra,
+        })
+
+    async def events() -> AsyncIterator[str]:
+        yield chunk({"role": "assistant", "content": ""})
+        streamed: list[str] = []
+        try:
+            pending = [first] if first is not None else []
+            async for event in _chain(pending, rest):
+                if event["type"] == "delta":
+                    streamed.append(event["text"])
+                    yield chunk({"content": event["text"]})
+                elif event["type"] == "answer":
+                    answer: Answer = event["answer"]
+                    sources = sources_text(answer.citations)
+                    if sources:
+                        streamed.append(sources)
+                        yield chunk({"content": sources})
+                    yield chunk({}, "stop", **_extra(answer))
+        except PolicyAssistantError as exc:
+            yield sse_event(error_body(exc))
+        if include_usage:
+            yield sse_event({"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                             "model": model, "choices": [], "usage": _usage(body, "".join(streamed))})
+        yield sse_event("[DONE]")
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _chain(first: list[dict[str, Any]], rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for item in first:
+        yield item
+    async for item in rest:
+        yield item

@@ -1,0 +1,1 @@
+"""Evaluation: run hand-written questions through the service, score answers and retrieval, report."""

@@ -1,0 +1,149 @@
+"""👍/👎 feedback on answers, kept with the question and the answer in SQLite (``data_dir/feedback.sqlite3``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .models import Answer
+
+FILENAME = "feedback.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    answered INTEGER,
+    citations TEXT NOT NULL DEFAULT '[]',
+    index_version TEXT,
+    source TEXT NOT NULL DEFAULT 'page',
+    comment TEXT
+)
+"""
+
+
+@dataclass
+class FeedbackEntry:
+    """One stored rating."""
+
+    id: int
+    created_at: str
+    rating: int  # 1 = 👍, -1 = 👎
+    question: str
+    answer: str
+    answered: bool | None
+    citations: list[dict[str, Any]]
+    index_version: str | None
+    source: str
+    comment: str | None
+
+
+class FeedbackStore:
+    """A small SQLite table; safe to call from many threads (one short connection per call)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._ready = False
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> FeedbackStore:
+        """The store at ``data_dir/feedback.sqlite3``."""
+        return cls(data_dir / FILENAME)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    with sqlite3.connect(self.path) as conn:
+                        conn.execute(_SCHEMA)
+                    self._ready = True
+        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def record(
+        self,
+        question: str,
+        answer: Answer | str,
+        liked: bool,
+        *,
+        index_version: str | None = None,
+        source: str = "page",
+        comment: str | None = None,
+    ) -> int:
+        """Store one rating.
+
+        Args:
+            question: the question as asked.
+            answer: the Answer (its text and citations are stored) or the answer text shown.
+            liked: True for 👍, False for 👎.
+            index_version: the index version that answered, when known.
+            source: where the rating came from (page, api, wecom).
+            comment: optional free text.
+
+        Returns:
+            The new row id.
+        """
+        if isinstance(answer, Answer):
+            text, answered = answer.answer, answer.answered
+            citations = json.dumps([c.model_dump() for c in answer.citations], ensure_ascii=False)
+        else:
+            text, answered, citations = answer, None, "[]"
+        with self._connect() as conn:
+            cur = conn.execute(
+                "INSERT INTO feedback (created_at, rating, question, answer, answered, citations, index_version,"
+                " source, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    1 if liked else -1,
+                    question,
+                    text,
+                    None if answered is None else int(answered),
+                    citations,
+                    index_version,
+                    source,
+                    comment,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def entries(self, limit: int = 100) -> list[FeedbackEntry]:
+        """The latest ratings, newest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, created_at, rating, question, answer, answered, citations, index_version, source, comment"
+                " FROM feedback ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            FeedbackEntry(
+                id=r[0], created_at=r[1], rating=r[2], question=r[3], answer=r[4],
+                answered=None if r[5] is None else bool(r[5]), citations=json.loads(r[6]),
+                index_version=r[7], source=r[8], comment=r[9],
+            )
+            for r in rows
+        ]
+
+    def counts(self) -> dict[str, int]:
+        """Number of 👍 (``up``) and 👎 (``down``) ratings."""
+        with self._connect() as conn:
+            up, down = conn.execute(
+                "SELECT COALESCE(SUM(rating = 1), 0), COALESCE(SUM(rating = -1), 0) FROM feedback"
+            ).fetchone()
+        return {"up": int(up), "down": int(down)}

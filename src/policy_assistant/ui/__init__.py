@@ -1,0 +1,1 @@
+"""The Gradio page (Chinese): chat with cited answers, the targets ledger and document management."""

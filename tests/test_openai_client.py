@@ -1,0 +1,59 @@
+"""The official `openai` client, unchanged, against `policy-assistant serve` on a loopback port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from policy_assistant.api.app import create_app
+
+QUESTION = "到2025年农村居民人均可支配收入目标是多少?"
+
+
+@pytest.fixture(scope="module")
+def client(live_server) -> openai.OpenAI:  # type: ignore[no-untyped-def]
+    return openai.OpenAI(base_url=f"{live_server.url}/v1", api_key="not-needed", max_retries=0, timeout=60)
+
+
+def test_models_list_names_the_assistant(client: openai.OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == ["policy-assistant"]
+
+
+def test_chat_completion_answers_with_numbered_sources_and_citations(client: openai.OpenAI) -> None:
+    resp = client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": QUESTION}])
+    content = resp.choices[0].message.content or ""
+    assert "5.7万元" in content
+    assert "\n\n来源：\n[1] 《" in content and "二、总体目标" in content
+    citations = (resp.model_extra or {})["citations"]
+    assert citations and citations[0]["doc_id"] == "yuhang-qianwan-plan-2023-2027" and "5.7" in citations[0]["quote"]
+    assert resp.choices[0].finish_reason == "stop" and resp.usage is not None
+
+
+def test_streamed_chunks_concatenate_to_the_same_answer(client: openai.OpenAI) -> None:
+    messages: list[Any] = [{"role": "system", "content": "请用中文回答"}, {"role": "user", "content": QUESTION}]
+    plain = client.chat.completions.create(model="policy-assistant", messages=messages)
+    chunks = list(client.chat.completions.create(model="policy-assistant", messages=messages, stream=True))
+    assert len(chunks) > 2
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == plain.choices[0].message.content
+    assert (chunks[-1].model_extra or {})["citations"] == (plain.model_extra or {})["citations"]
+
+
+def test_errors_reach_the_client_as_openai_exceptions(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": " "}])
+    assert "empty question" in str(err.value)
+
+
+def test_client_with_and_without_the_api_key(built_settings, real_service) -> None:  # type: ignore[no-untyped-def]
+    settings = built_settings.model_copy(update={"api_keys": "secret-key"})
+    with TestClient(create_app(settings, real_service, ui=False, warm=False)) as http:
+        wrong = openai.OpenAI(base_url="http://testserver/v1", api_key="wrong", http_client=http, max_retries=0)
+        with pytest.raises(openai.AuthenticationError):
+            wrong.models.list()
+        right = openai.OpenAI(base_url="http://testserver/v1", api_key="secret-key", http_client=http, max_retries=0)
+        resp = right.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": QUESTION}])
+        assert "5.7万元" in (resp.choices[0].message.content or "")

@@ -1,0 +1,169 @@
+"""The page's handlers in-process (chat streaming, feedback, ledger filters and downloads, documents)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+from fastapi.testclient import TestClient
+
+from policy_assistant.api.app import create_app
+from policy_assistant.feedback import FeedbackStore
+from policy_assistant.models import Answer, Citation
+from policy_assistant.service import PolicyService
+from policy_assistant.ui.chat import THINKING, make_like, make_rate, make_respond
+from policy_assistant.ui.context import PageContext
+from policy_assistant.ui.documents import delete_document, summary, upload_files
+from policy_assistant.ui.format import TARGET_HEADERS, answer_html, target_rows
+from policy_assistant.ui.ledger import ALL, Exports, filter_choices, query_targets
+from policy_assistant.ui.page import build_page
+
+INCOME_Q = "到2025年农村居民人均可支配收入目标是多少?"
+REGULATION = "某某市农村公厕管理办法\n\n第一条 为加强管理，制定本办法。\n第二条 市城市管理局负责全市农村公厕的监督考核。\n"
+
+
+@pytest.fixture(scope="module")
+def ctx(writable_settings) -> PageContext:  # type: ignore[no-untyped-def]
+    return PageContext(service=PolicyService(writable_settings), settings=writable_settings,
+                       write_lock=threading.Lock(), feedback=FeedbackStore.in_data_dir(writable_settings.data_dir))
+
+
+def run_chat(ctx: PageContext, question: str, messages: list[dict[str, Any]], turns: list[Any]) -> list[tuple[Any, ...]]:
+    return list(make_respond(ctx)(question, messages, turns))
+
+
+def test_page_builds_with_three_tabs(ctx: PageContext) -> None:
+    page = build_page(ctx)
+    labels = [getattr(b, "label", None) for b in page.blocks.values()]
+    assert {"智能问答", "指标一览", "文档管理"} <= set(labels)
+
+
+def test_chat_streams_then_shows_the_answer_with_collapsible_citations(ctx: PageContext) -> None:
+    steps = run_chat(ctx, INCOME_Q, [], [])
+    box, chat, messages, turns = steps[0]
+    assert box == "" and chat[-1]["content"] == THINKING and chat[-2] == {"role": "user", "content": INCOME_Q}
+    assert any("5.7万元" in s[1][-1]["content"] and "<details" not in s[1][-1]["content"] for s in steps[1:-1])
+    _, chat, messages, turns = steps[-1]
+    final = chat[-1]["content"]
+    assert "5.7万元" in final and final.count("<details") >= 1 and "二、总体目标" in final and "来源" in final
+    assert chat == messages and len(turns) == 1 and turns[0]["message"] == 1
+    assert Answer.model_validate(turns[0]["answer"]).answered
+
+
+def test_follow_up_uses_the_earlier_turns(ctx: PageContext) -> None:
+    _, _, messages, turns = run_chat(ctx, INCOME_Q, [], [])[-1]
+    _, chat, messages, turns = run_chat(ctx, "那2027年呢?", messages, turns)[-1]
+    assert len(chat) == 4 and len(turns) == 2 and turns[1]["message"] == 3
+    assert "2027" in (turns[1]["answer"]["resolved_question"] or "")
+
+
+def test_empty_question_changes_nothing(ctx: PageContext) -> None:
+    steps = run_chat(ctx, "  ", [], [])
+    assert len(steps) == 1 and steps[0][1] == [] and steps[0][3] == []
+
+
+def test_thumbs_store_question_answer_and_rating(ctx: PageContext) -> None:
+    _, _, _, turns = run_chat(ctx, INCOME_Q, [], [])[-1]
+    assert "感谢" in make_rate(ctx, True)(turns)
+    like = make_like(ctx)
+    assert "感谢" in like(turns, gr.LikeData(None, {"index": 1, "value": "x", "liked": False}))
+    assert "只能评价" in like(turns, gr.LikeData(None, {"index": 0, "value": "x", "liked": True}))
+    assert "还没有" in make_rate(ctx, False)([])
+    entries = ctx.feedback.entries(limit=2)
+    assert [e.rating for e in entries] == [-1, 1]
+    assert entries[0].question == INCOME_Q and "5.7万元" in entries[0].answer and entries[0].citations
+    assert entries[0].index_version and entries[0].source == "page"
+    assert (ctx.settings.data_dir / "feedback.sqlite3").exists()
+
+
+def test_feedback_store_counts_and_plain_text_answers(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
+    assert store.counts() == {"up": 0, "down": 0}
+    store.record("问题", "回答", True, source="api", comment="好")
+    store.record("问题2", "回答2", False)
+    assert store.counts() == {"up": 1, "down": 1}
+    newest = store.entries()[0]
+    assert (newest.question, newest.answer, newest.answered, newest.citations) == ("问题2", "回答2", None, [])
+
+
+def test_citation_html_escapes_document_text() -> None:
+    answer = Answer(question="q", answer="答<b>案</b>", answered=True, citations=[
+        Citation(doc_id="d", title="《标题<script>》", section_path=["第五条"], page=3, quote="原文 <img src=x onerror=alert(1)>")])
+    out = answer_html(answer)
+    assert "<script>" not in out and "<img" not in out and "&lt;img" in out
+    assert "<details" in out and "第3页" in out and "第五条" in out and "《标题&lt;script&gt;》" in out
+
+
+def test_ledger_filters_and_downloads(ctx: PageContext) -> None:
+    years, docs = filter_choices(ctx)
+    assert years[0] == ALL and "2025" in years and docs[0] == (ALL, ALL) and len(docs) >= 4
+    items = query_targets(ctx, "2025", ALL, "收入")
+    assert items and all(t.year == 2025 for t in items)
+    rows = target_rows(items)
+    assert len(rows[0]) == len(TARGET_HEADERS)
+    assert any(r[1] == "农村居民人均可支配收入" and r[2] == "达到5.7万元" for r in rows)
+    assert len(query_targets(ctx, ALL, ALL, None)) > len(items)
+    csv_path, xlsx_path = Exports().write(items)
+    text = Path(csv_path).read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert table[0][:3] == ["年份", "时间范围", "指标"] and len(table) == len(items) + 1
+    assert Path(xlsx_path).read_bytes()[:2] == b"PK"
+
+
+def test_documents_upload_and_delete_report_in_chinese(ctx: PageContext, tmp_path: Path) -> None:
+    before = ctx.service.health()["documents"]
+    good = tmp_path / "某某市农村公厕管理办法.txt"
+    good.write_text(REGULATION, encoding="utf-8")
+    bad = tmp_path / "坏文件.pdf"
+    bad.write_bytes(b"%PDF-1.4 broken")
+    big = tmp_path / "大文件.txt"
+    big.write_bytes(b"a" * int(ctx.settings.max_upload_mb * 1024 * 1024 + 10))
+    calls: list[Any] = []
+    message = upload_files(ctx, [str(good), str(bad), str(big)], lambda *a, **k: calls.append((a, k)))  # type: ignore[arg-type]
+    lines = message.split("\n\n")
+    assert lines[0].startswith("【成功】某某市农村公厕管理办法.txt：已加入")
+    assert lines[1].startswith("【失败】坏文件.pdf：") and "PDF" in lines[1]
+    assert lines[2].startswith("【失败】大文件.txt：") and "超过上限" in lines[2]
+    assert len(calls) == 4 and "正在解析" in calls[0][1]["desc"]
+    assert ctx.service.health()["documents"] == before + 1
+    assert f"**{before + 1}** 份文件" in summary(ctx)
+    doc = next(d for d in ctx.service.documents() if d.title == "某某市农村公厕管理办法")
+    assert delete_document(ctx, doc.doc_id).startswith("【成功】")
+    assert delete_document(ctx, doc.doc_id).startswith("【失败】") and "未找到" in delete_document(ctx, doc.doc_id)
+    assert "未删除" in delete_document(ctx, None)
+    assert "请先选择" in upload_files(ctx, None, lambda *a, **k: None)  # type: ignore[arg-type]
+    assert ctx.service.health()["documents"] == before
+
+
+@pytest.fixture(scope="module")
+def page_client(writable_settings) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(writable_settings, ui=True)) as c:
+        yield c
+
+
+def test_page_is_served_at_the_root_beside_the_api(page_client: TestClient) -> None:
+    r = page_client.get("/")
+    assert r.status_code == 200 and "<html" in r.text.lower()
+    config = page_client.get("/config").json()
+    assert config["title"] == "政策文件问答助手"
+    assert page_client.get("/healthz").json()["ready"] is True
+    assert page_client.get("/v1/models").status_code == 200
+    assert page_client.get("/docs").status_code == 200
+
+
+def test_page_asks_for_a_key_when_api_keys_are_set(writable_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = writable_settings.model_copy(update={"api_keys": "page-key"})
+    with TestClient(create_app(settings, ui=True, warm=False)) as c:
+        assert c.get("/config").status_code == 401
+        r = c.post("/login", data={"username": "官员", "password": "wrong"})
+        assert r.status_code == 400
+        r = c.post("/login", data={"username": "官员", "password": "page-key"})
+        assert r.status_code == 200
+        assert c.get("/config").status_code == 200

@@ -1,0 +1,132 @@
+"""The page in headless Chromium against `policy-assistant serve`: ask, see the cited answer, rate, browse, upload.
+
+Needs Debian's ``chromium`` (and ``fonts-wqy-microhei`` for readable screenshots). When it is missing the
+test installs it with apt-get if running as root, and is skipped only where that is impossible.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+QUESTION = "到2025年农村居民人均可支配收入目标是多少?"
+REGULATION = "某某市农村公厕管理办法\n\n第一条 为加强管理，制定本办法。\n第二条 市城市管理局负责全市农村公厕的监督考核。\n"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOT = Path(os.environ.get("PA_TEST_SCREENSHOT", "/tmp/page.png"))
+
+
+def chromium_path() -> str:
+    """Debian's Chromium, installed on the spot when missing and possible; otherwise the test is skipped."""
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found:
+        return found
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("Chromium is not installed and cannot be installed here (needs root and apt-get): "
+                    "run `apt-get install -y chromium fonts-wqy-microhei`")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        subprocess.run(["apt-get", "update"], env=env, check=True, timeout=300, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "chromium", "fonts-wqy-microhei"], env=env, check=True,
+                       timeout=600, capture_output=True)
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"Chromium could not be installed with apt-get ({exc})")
+    found = shutil.which("chromium")
+    if not found:
+        pytest.skip("apt-get ran but no chromium binary appeared")
+    return found
+
+
+@pytest.fixture(scope="module")
+def page(live_server) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = chromium_path()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", accept_downloads=True)
+        pg = context.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(live_server.url + "/")
+        pg.locator("#pa-question textarea").wait_for()
+        yield pg
+        browser.close()
+
+
+def test_page_answers_the_income_question_with_a_citation(page: Any, live_server) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#pa-question textarea").fill(QUESTION)
+    page.locator("#pa-send").click()
+    cite = page.locator("#pa-chat details.pa-cite").first
+    cite.wait_for()
+    bot = page.locator("#pa-chat").inner_text()
+    assert "5.7万元" in bot and "来源" in bot
+    assert "二、总体目标" in cite.locator("summary").inner_text()
+    quote = cite.locator(".pa-quote")
+    assert not quote.is_visible()
+    cite.locator("summary").click()
+    assert quote.is_visible() and "5.7" in quote.inner_text()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    page.locator("#pa-like").click()
+    page.get_by_text("感谢您的评价").wait_for()
+    page.locator("#pa-chat button[aria-label='Dislike']").first.click()  # the thumbs under the answer
+    page.get_by_text("感谢您的反馈").wait_for()
+    with sqlite3.connect(live_server.data_dir / "feedback.sqlite3") as db:
+        rows = db.execute("SELECT rating, question, answer FROM feedback ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [1, -1]
+    assert all(r[1] == QUESTION and "5.7万元" in r[2] for r in rows)
+
+
+def test_ledger_tab_filters_and_downloads_csv(page: Any, tmp_path: Path) -> None:
+    page.get_by_role("tab", name="指标一览").click()
+    table, count = page.locator("#pa-targets"), page.locator("#pa-target-count")
+    table.get_by_text("农村居民人均可支配收入").first.wait_for()
+    everything = count.inner_text()
+    keyword = page.locator("#pa-keyword textarea")
+    keyword.fill("污水")
+    keyword.press("Enter")
+    page.wait_for_function("(before) => document.querySelector('#pa-target-count').innerText !== before", arg=everything)
+    shown = int(re.findall(r"\d+", count.inner_text())[0])
+    assert 0 < shown < int(re.findall(r"\d+", everything)[0])
+    with page.expect_download() as info:
+        page.locator("#pa-csv").click()
+    path = tmp_path / "targets.csv"
+    info.value.save_as(path)
+    rows = path.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("年份,时间范围,指标") and len(rows) - 1 >= shown
+    assert all("污水" in row for row in rows[1:])
+
+
+def test_documents_tab_uploads_and_deletes(page: Any, tmp_path: Path, live_server) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    page.get_by_role("tab", name="文档管理").click()
+    page.locator("#pa-documents").get_by_text("中华人民共和国乡村振兴促进法").wait_for()
+    good = tmp_path / "某某市农村公厕管理办法.txt"
+    good.write_text(REGULATION, encoding="utf-8")
+    bad = tmp_path / "坏文件.pdf"
+    bad.write_bytes(b"%PDF-1.4 broken")
+    page.locator("#pa-upload input[type=file]").set_input_files([str(good), str(bad)])
+    page.locator("#pa-upload-button").click()
+    result = page.locator("#pa-upload-result")
+    result.get_by_text("【失败】坏文件.pdf").wait_for()
+    assert "【成功】某某市农村公厕管理办法.txt" in result.inner_text()
+    page.locator("#pa-documents").get_by_text("某某市农村公厕管理办法").first.wait_for()
+    assert httpx.get(live_server.url + "/healthz").json()["documents"] == 6
+
+    page.locator("#pa-delete-choice input").click()
+    page.get_by_role("option", name="某某市农村公厕管理办法").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#pa-delete").click()
+    result.get_by_text("【成功】已删除文件").wait_for()
+    assert httpx.get(live_server.url + "/healthz").json()["documents"] == 5
