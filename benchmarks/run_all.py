@@ -45,6 +45,7 @@ def main() -> None:
         ask = run("bench_ask.py", "--index-dir", str(index_dir), "--data-dir", str(data_dir))
         scale = run("bench_scale.py", "--index-dir", str(index_dir))
     minutes = (time.perf_counter() - t0) / 60
+    mach["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     (HERE / "RESULTS.md").write_text(render(mach, started, minutes, ingest, ask, scale), encoding="utf-8")
     print(f"wrote {HERE / 'RESULTS.md'}")
 
@@ -66,7 +67,7 @@ def render(mach: dict, started: str, minutes: float, ingest: dict, ask: dict, sc
         f"| CPU | {mach['cpu']} |",
         f"| cores (nproc) | {mach['nproc']} |",
         f"| RAM | {mach['ram_gb']} GB |",
-        f"| load average at start (1 min) | {mach['load_avg_1m']} |",
+        f"| load average (1 min) at start / end | {mach['load_avg_1m']} / {mach.get('load_avg_1m_end')} |",
         f"| OS | {mach['os']} |",
         f"| Python | {mach['python']} |",
         f"| packages | {pk} |",

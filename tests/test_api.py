@@ -287,3 +287,26 @@ def test_exports_do_not_turn_cells_into_spreadsheet_formulas(real_service) -> No
     assert "'=HYPERLINK" in text and ",'+1," in text
     ws = load_workbook(io.BytesIO(targets_xlsx([t]))).active
     assert ws.cell(row=2, column=11).data_type == "s" and ws.cell(row=2, column=11).value.startswith("=HYPERLINK")
+
+
+# ----- start-up -----------------------------------------------------------------------------------
+
+def test_start_up_builds_the_index_from_the_corpus_when_there_is_none(fresh_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "办法.txt").write_text("某某市农村公厕管理办法\n\n第一条 为加强管理，制定本办法。\n"
+                                    "第二条 市城市管理局负责全市农村公厕的监督考核。\n", encoding="utf-8")
+    settings = fresh_settings.model_copy(update={"corpus_dir": corpus})
+    with TestClient(create_app(settings, ui=False)) as c:
+        health = c.get("/healthz")
+        assert health.status_code == 200 and health.json()["documents"] == 1
+        assert "市城市管理局" in c.post("/v1/ask", json={"question": "农村公厕的监督考核由哪个部门负责?"}).json()["answer"]
+
+
+def test_without_an_index_health_is_503_and_questions_say_so(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(fresh_settings, ui=False, warm=False)) as c:
+        health = c.get("/healthz")
+        assert health.status_code == 503 and health.json()["ready"] is False
+        r = c.post("/v1/ask", json={"question": "问题"})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "index_not_ready"
+        assert "尚未建立索引" in r.json()["error"]["message_zh"]

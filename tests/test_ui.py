@@ -74,6 +74,7 @@ def test_thumbs_store_question_answer_and_rating(ctx: PageContext) -> None:
     like = make_like(ctx)
     assert "感谢" in like(turns, gr.LikeData(None, {"index": 1, "value": "x", "liked": False}))
     assert "只能评价" in like(turns, gr.LikeData(None, {"index": 0, "value": "x", "liked": True}))
+    assert "取消" in like(turns, gr.LikeData(None, {"index": 1, "value": "x", "liked": ""}))  # un-selected
     assert "还没有" in make_rate(ctx, False)([])
     entries = ctx.feedback.entries(limit=2)
     assert [e.rating for e in entries] == [-1, 1]

@@ -47,6 +47,17 @@ def chromium_path() -> str:
     return found
 
 
+COUNT_RE = r"/共\s*(\d+)\s*条指标/"
+
+
+def shown_count(page: Any) -> int:
+    """The number in "共 N 条指标" once the table is filled (not the timer shown while it loads)."""
+    page.wait_for_function(f"() => {COUNT_RE}.test(document.querySelector('#pa-target-count').innerText)")
+    match = re.search(r"共\s*(\d+)\s*条指标", page.locator("#pa-target-count").inner_text())
+    assert match
+    return int(match.group(1))
+
+
 @pytest.fixture(scope="module")
 def page(live_server) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -79,7 +90,7 @@ def test_page_answers_the_income_question_with_a_citation(page: Any, live_server
 
     page.locator("#pa-like").click()
     page.get_by_text("感谢您的评价").wait_for()
-    page.locator("#pa-chat button[aria-label='Dislike']").first.click()  # the thumbs under the answer
+    page.locator("#pa-chat button[aria-label='踩']").first.click()  # the thumbs under the answer (zh-CN labels)
     page.get_by_text("感谢您的反馈").wait_for()
     with sqlite3.connect(live_server.data_dir / "feedback.sqlite3") as db:
         rows = db.execute("SELECT rating, question, answer FROM feedback ORDER BY id").fetchall()
@@ -89,15 +100,16 @@ def test_page_answers_the_income_question_with_a_citation(page: Any, live_server
 
 def test_ledger_tab_filters_and_downloads_csv(page: Any, tmp_path: Path) -> None:
     page.get_by_role("tab", name="指标一览").click()
-    table, count = page.locator("#pa-targets"), page.locator("#pa-target-count")
+    table = page.locator("#pa-targets")
     table.get_by_text("农村居民人均可支配收入").first.wait_for()
-    everything = count.inner_text()
+    total = shown_count(page)
     keyword = page.locator("#pa-keyword textarea")
     keyword.fill("污水")
     keyword.press("Enter")
-    page.wait_for_function("(before) => document.querySelector('#pa-target-count').innerText !== before", arg=everything)
-    shown = int(re.findall(r"\d+", count.inner_text())[0])
-    assert 0 < shown < int(re.findall(r"\d+", everything)[0])
+    page.wait_for_function(f"() => {{ const m = document.querySelector('#pa-target-count').innerText"
+                           f".match({COUNT_RE}); return m && Number(m[1]) !== {total}; }}")
+    shown = shown_count(page)
+    assert 0 < shown < total
     with page.expect_download() as info:
         page.locator("#pa-csv").click()
     path = tmp_path / "targets.csv"

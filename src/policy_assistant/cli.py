@@ -1,4 +1,4 @@
-"""Command line: ingest, search, ask, targets, serve, eval, wecom-push. Each command parses, calls the service, prints."""
+"""Command line: ingest, search, ask, targets, serve, migrate, eval, wecom-push. Each command parses, calls the service, prints."""
 
 from __future__ import annotations
 
@@ -182,6 +182,32 @@ def serve(
         typer.echo("index ready; the web service is not available in this build")
         return
     run_server(settings, host or settings.host, port or settings.port, workers=workers)
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="Target store: milvus (PA_MILVUS_URI, PA_DATABASE_URL).")] = "milvus",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Copy the FAISS index (PA_INDEX_DIR) into Milvus and the registry, without re-embedding."""
+    if to.strip().lower() != "milvus":
+        raise typer.BadParameter("only --to milvus is supported (FAISS is built by `ingest` with PA_STORE=faiss)")
+    from .index.shared import migrate_from_faiss
+
+    settings = _settings().model_copy(update={"store": "milvus"})
+    try:
+        report = migrate_from_faiss(settings)
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    typer.echo(
+        f"已迁移 migrated: {report['documents']} documents, {report['chunks']} chunks → "
+        f"{report['collection']} ({report['rows']} rows), re-embedded 0, {report['seconds']:.1f}s"
+    )
+    typer.echo("now run with PA_STORE=milvus")
 
 
 @app.command("eval")

@@ -12,7 +12,7 @@ from .config import Settings
 from .errors import BadInput
 from .index.encoders import Encoder, create_encoder
 from .index.snapshot import Snapshot
-from .index.store import IndexStore
+from .index.vectorstore import create_index_store
 from .ingest.normalise import normalise_query
 from .models import Answer, Document, Hit, Message, Target
 from .retrieve.hybrid import HybridRetriever, SearchFilter
@@ -29,7 +29,7 @@ class PolicyService:
     def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
-        self.store = IndexStore(settings.index_dir)
+        self.store: Any = create_index_store(settings)  # FAISS folders or Milvus + registry (PA_STORE)
         self._snapshot: Snapshot | None = None
         self._lock = threading.RLock()
         self._engine: Any = None
@@ -64,7 +64,13 @@ class PolicyService:
         return snap
 
     def ensure_index(self, progress: Progress | None = None) -> IngestReport | None:
-        """Build the index from ``corpus_dir`` when none exists (first run of `serve`)."""
+        """Build the index from ``corpus_dir`` when none exists (first run of `serve`).
+
+        On a shared store, first remove what an interrupted write left (unless a writer is busy).
+        """
+        recover = getattr(self.store, "recover", None)
+        if recover is not None:
+            recover()
         if self.store.exists():
             return None
         return self.ingest([self.settings.corpus_dir], progress=progress)

@@ -30,7 +30,7 @@ _DOC_GENRES = [
     (re.compile(r"促进法|振兴法|这部法|该法|法律"), re.compile(r"法$")),
     (re.compile(r"条例|污水.*管理办法"), re.compile(r"条例")),
     (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)"), re.compile(r"经验")),
-    (re.compile(r"实施方案|方案|余杭|区里|我区|全区|区级|本区"), re.compile(r"方案|区")),
+    (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
 ]
 
 

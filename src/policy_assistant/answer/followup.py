@@ -16,7 +16,7 @@ def is_elliptical(question: str) -> bool:
     """True when a question leans on the previous turn for its topic."""
     norm = normalise_query(question)
     bare = re.sub(r"[?？!！。.,，\s]", "", norm)
-    if _ELLIPTIC_START.match(bare):
+    if _ELLIPTIC_START.match(bare) or re.match(r"^(在)?(哪一条|哪条|哪个部分|哪一部分|哪一章|哪里|哪儿|出自哪)", bare):
         return True
     return len(content_terms(norm)) == 0 and len(bare) <= 12
 
@@ -52,4 +52,29 @@ def resolve(question: str, history: list[Message]) -> str:
         return f"{q_years[0]}年{_TAIL.sub('', prev_norm)}{tail.group(0) if tail else ''}"
     topic = _TAIL.sub("", prev_norm)
     rest = re.sub(r"^(这一条|这条|这一项|这项|这个|这|该项|该|它|其)", "", stripped)
+    # "那公共处理设施呢?" after "户内处理设施由谁负责养护?": swap the entity that shares a head noun
+    entity = re.sub(r"[呢吗?？。!！\s]+$", "", rest)
+    if entity and len(entity) <= 12 and not re.search(r"谁|多少|哪|什么|几|怎么|如何|是否|吗|负责|牵头|部分|条", entity):
+        swapped = _swap_entity(prev_norm, entity)
+        if swapped:
+            return swapped
+        # no shared head noun: ask the previous question's question about the new entity
+        tail = _TAIL.search(prev_norm)
+        year = f"{p_years[0]}年" if p_years else ""
+        return f"{year}{entity}{tail.group(0) if tail and tail.group(0).strip('?？ ') else '的情况'}"
+    if re.search(r"在哪|哪一条|哪个部分|哪一部分|出自", q_norm):
+        # a "where is it" follow-up is about what the previous answer quoted: search with it too
+        said = [m.content for m in history if m.role == "assistant" and m.content.strip()]
+        quote = re.sub(r"\[\d+\]", "", said[-1])[:120] if said else ""
+        return f"{topic} {quote} {rest}".strip()
     return f"{topic}，{rest}" if rest else topic
+
+
+def _swap_entity(prev: str, entity: str) -> str | None:
+    """Replace, in ``prev``, the phrase that ends with the same head noun as ``entity`` (≥ 2 shared characters)."""
+    for k in range(min(len(entity) - 1, 6), 1, -1):
+        head = entity[-k:]
+        for m in re.finditer(r"[\u4e00-\u9fff]{0,4}" + re.escape(head), prev):
+            if m.group(0) != entity:
+                return prev[: m.start()] + entity + prev[m.end():]
+    return None

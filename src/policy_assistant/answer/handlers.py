@@ -7,13 +7,22 @@ import re
 from ..index.snapshot import Snapshot
 from ..ingest.normalise import normalise_line
 from ..knowledge.clauses import chunk_sentences
+from ..knowledge.owners import BODY_RE
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
 from .compose import Citations, path_text, refusal, short_title
 from .evidence import TermStats, coverage
-from .question import Question, content_terms
+from .question import DEFINITION, Question, content_terms
 
 _CN_COUNT = "零一二三四五六七八九十"
 _DATE_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+_FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万]+(?:元|年|个|条|人|户|次|倍|小时|天)")
+# what a "when" question asks about, and the words a dated sentence must then contain
+_EVENTS = [
+    (re.compile(r"施行|生效|实施日期"), ("施行", "生效")),
+    (re.compile(r"修订|修正|修改"), ("修订", "修正", "修改")),
+    (re.compile(r"废止|失效"), ("废止", "失效")),
+    (re.compile(r"通过|会议"), ("通过",)),
+]
 
 
 def cn_count(n: int) -> str:
@@ -50,7 +59,10 @@ class Handlers:
             return ans if ans.answered else self.general(q, hits, Citations(cites.script))
         if q.kind == "date":
             ans = self.date(q, hits, cites)
-            return ans if ans.answered else self.general(q, hits, Citations(cites.script))
+            if ans.answered or ans.kind == "date-refused":
+                ans.kind = "date"
+                return ans
+            return self.general(q, hits, Citations(cites.script))
         if q.kind == "locate":
             return self.locate(q, hits, cites)
         if q.label_refs and q.kind == "general":
@@ -152,6 +164,11 @@ class Handlers:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner")
         score_, chunk, sentence = found
         n = cites.add(chunk, sentence, score_)
+        if BODY_RE.search(normalise_line(sentence)):
+            # the clause names who acts, in a form the ledger does not model ("向…报告", "由…审批")
+            where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
+            return Answer(question=q.text, answer=f"依据{where}：“{normalise_line(sentence)}”[{n}]", answered=True,
+                          citations=cites.items, kind="owner")
         leads = [o for o in self.snap.owners if o.doc_id == chunk.doc_id and o.level == "document" and o.form in ("牵头", "负责", "专班")]
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
         said = normalise_line(sentence)
@@ -217,7 +234,31 @@ class Handlers:
             return doc_id, self.snap.outlines[doc_id]
         return None
 
+    def count(self, q: Question, hits: list[Hit], cites: Citations) -> Answer | None:
+        """"一共多少条/几章": count the document's articles or chapters."""
+        m = re.search(r"(?:多少|几)([条章节])", q.norm)
+        docs = self.doc_ids or ({hits[0].chunk.doc_id} if hits else set())
+        if not m or len(docs) != 1:
+            return None
+        kind = {"条": "article", "章": "chapter", "节": "section"}[m.group(1)]
+        doc_id = next(iter(docs))
+        secs = [s for s in self.sections[doc_id].values() if s.kind == kind]
+        if not secs:
+            return None
+        last = secs[-1]
+        chunk = next((c for c in self.snap.chunks if c.doc_id == doc_id and c.section_id == last.sid), None)
+        n = cites.add(chunk, chunk.text) if chunk else None
+        title = short_title(self.snap.doc_by_id[doc_id].title, cites.script)
+        text = f"{title}共{cn_count(len(secs))}{m.group(1)}（{secs[0].label}至{last.label}）"
+        if kind != "article" and len(secs) <= 20:
+            text += "：" + "；".join(normalise_line(s.heading) for s in secs)
+        text += (f"[{n}]" if n else "") + "。"
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="list")
+
     def listing(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        counted = self.count(q, hits, cites)
+        if counted is not None:
+            return counted
         found = self.find_section(q, hits)
         if found is None:
             return Answer(question=q.text, answer="", answered=False, kind="list")
@@ -255,16 +296,62 @@ class Handlers:
         where = short_title(self.snap.doc_by_id[doc_id].title, cites.script) + path_text(_path(self.sections[doc_id], sec), cites.script)
         return Answer(question=q.text, answer=f"{where}规定：{body}[{n}]", answered=True, citations=cites.items, kind="general")
 
+    def definition(self, q: Question, terms: list[str], hits: list[Hit], cites: Citations) -> Answer:
+        """"X是什么意思": answer only from a sentence that defines X; otherwise say the documents don't explain it."""
+        quoted = re.search(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]", q.norm)
+        known = [t for t in terms if self.stats.in_corpus(t)]
+        key = quoted.group(1) if quoted else max(known or terms, key=self.stats.idf)
+        for hit in hits[:8]:
+            for s in chunk_sentences(hit.chunk):
+                if key in s.norm and re.search(re.escape(key) + r"[^。]{0,6}(?:是指|指的是|即|是一项|是一种)|所称[^。]{0,10}" + re.escape(key) + r"|以下简称", s.norm):
+                    n = cites.add(hit.chunk, s.text)
+                    where = short_title(hit.chunk.doc_title, cites.script) + path_text(hit.chunk.section_path, cites.script)
+                    return Answer(question=q.text, answer=f"根据{where}：{s.norm}[{n}]", answered=True, citations=cites.items, kind="general")
+        mention = next(((h.chunk, s) for h in hits[:8] for s in chunk_sentences(h.chunk) if key in s.norm), None)
+        if mention is None:
+            return refusal(q.text, cites.script, f"现有文件中没有找到关于“{key}”的内容。", kind="general")
+        chunk, s = mention
+        cites.add(chunk, s.text)
+        where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
+        return refusal(q.text, cites.script, f"{where}提到了“{key}”，但文件没有对其具体含义作出解释。", cites, kind="general")
+
     # ----- dates and document facts --------------------------------------------------------
     def date(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         docs = self.doc_ids or ({hits[0].chunk.doc_id} if hits else set())
         for doc_id in docs:
             doc = self.snap.doc_by_id[doc_id]
+            title = short_title(doc.title, cites.script)
             chunks = [c for c in self.snap.chunks if c.doc_id == doc_id]
             want_effective = bool(re.search(r"施行|生效|实施日期|起施行", q.norm))
             want_number = "文号" in q.norm
+            want_addressees = bool(re.search(r"发给|主送|下发给|印发给|发到", q.norm))
+            event = next((words for pat, words in _EVENTS if pat.search(q.norm)), None)
+            if want_addressees and doc.meta.addressees:
+                c = chunks[0]
+                names = "、".join(doc.meta.addressees)
+                first_line = next((s for s in chunk_sentences(c) if doc.meta.addressees[0][:2] in s.norm), None)
+                n = cites.add(c, first_line.text if first_line else c.text[:120])
+                return Answer(question=q.text, answer=f"{title}的主送单位是：{names}[{n}]。", answered=True,
+                              citations=cites.items, kind="date")
+            if event is not None and event[0] in ("修订", "废止"):
+                said = [s for c in chunks for s in chunk_sentences(c) if any(w in s.norm for w in event)]
+                if not said:
+                    return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", kind="date-refused")
             want_issuer = bool(re.search(r"发文(单位|机关)|哪个(单位|部门|机关)(印发|发布)|落款", q.norm))
-            title = short_title(doc.title, cites.script)
+            issuance = bool(re.search(r"印发|发布|落款|出台|下发|通过|施行|生效|文号|发文", q.norm))
+            doc_title_norm = normalise_line(doc.title)
+            topic = [t for t in q.terms if t not in doc_title_norm]
+            if topic and not issuance:
+                # "中期评估安排在什么时候": only a dated sentence about that topic answers it
+                dated = [(coverage(topic, s.norm, self.stats), c, s) for c in chunks for s in chunk_sentences(c)
+                         if re.search(r"\d{4}\s*年", s.norm)]
+                good = [d for d in dated if d[0] >= 0.5]
+                if not good:
+                    return refusal(q.text, cites.script, f"{title}中没有关于“{'、'.join(topic)}”时间安排的规定。", kind="date-refused")
+                _, c, s = max(good, key=lambda d: d[0])
+                n = cites.add(c, s.text)
+                return Answer(question=q.text, answer=f"根据{title}{path_text(c.section_path, cites.script)}：{s.norm}[{n}]",
+                              answered=True, citations=cites.items, kind="date")
             if want_number and doc.meta.doc_number:
                 key = re.sub(r"\D", "", doc.meta.doc_number)
                 found = next(((c, s) for c in chunks for s in chunk_sentences(c) if key and re.sub(r"\D", "", s.norm).find(key) >= 0
@@ -303,7 +390,8 @@ class Handlers:
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="locate")
 
     # ----- general: the best-supported sentences -----------------------------------------
-    def _best_sentences(self, terms: list[str], hits: list[Hit]) -> tuple[float, Chunk, str] | None:
+    def _best_sentences(self, terms: list[str], hits: list[Hit], prefer: str = "") -> tuple[float, Chunk, str] | None:
+        """The best-supported sentence of the top hits; ``prefer`` = "figures" or "enumeration" adds a small bonus."""
         best: tuple[float, Chunk, str] | None = None
         for rank, hit in enumerate(hits[:8], start=1):
             sents = chunk_sentences(hit.chunk)
@@ -312,13 +400,18 @@ class Handlers:
                 window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
                 score = 0.75 * coverage(terms, s.norm + " " + path, self.stats) + 0.25 * coverage(terms, window, self.stats)
                 score += 0.05 / rank
+                if prefer == "figures" and _FIGURE.search(window) or prefer == "enumeration" and s.norm.count("、") >= 2:
+                    score += 0.08
                 if best is None or score > best[0]:
                     best = (score, hit.chunk, s.text)
         return best
 
     def general(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         terms = q.terms or content_terms(q.norm)
-        best = self._best_sentences(terms, hits)
+        if DEFINITION.search(q.norm) and terms:
+            return self.definition(q, terms, hits, cites)
+        prefer = {"target": "figures", "list": "enumeration"}.get(q.kind, "")
+        best = self._best_sentences(terms, hits, prefer)
         if best is None or best[0] < self.min_support["general"] or not terms:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind)
         score, chunk, sentence = best
@@ -326,8 +419,10 @@ class Handlers:
         sents = chunk_sentences(chunk)
         extra = ""
         for i, s in enumerate(sents):
-            if s.text == sentence and i + 1 < len(sents) and coverage(terms, sents[i + 1].norm, self.stats) >= 0.3:
-                extra = sents[i + 1].norm
+            follows = sents[i + 1] if s.text == sentence and i + 1 < len(sents) else None
+            if follows is not None and (coverage(terms, follows.norm, self.stats) >= 0.3
+                                        or (prefer == "figures" and s.norm.endswith((";", "；")) and _FIGURE.search(follows.norm))):
+                extra = follows.norm
                 cites.items[n - 1].quote = (sentence + sents[i + 1].text)[:300]
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
         text = f"根据{where}：{normalise_line(sentence)}{extra}[{n}]"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..models import Chunk, Document, Owner, Section, Target
 from .dense import DenseIndex
 from .lexical import LexicalIndex
+
+if TYPE_CHECKING:
+    from .vectorstore import VectorStore
 
 FORMAT_VERSION = 3
 
@@ -25,21 +28,36 @@ def section_from_dict(d: dict[str, Any]) -> Section:
 
 @dataclass
 class Snapshot:
-    """Everything needed to answer, loaded in memory; never mutated after construction."""
+    """Everything needed to answer, loaded in memory; never mutated after construction.
+
+    On the FAISS store it holds its vectors and both indexes. On a shared store (Milvus) it holds the
+    same documents, outlines, chunks and ledgers but no vectors: ``store`` searches the collection.
+    """
 
     manifest: dict[str, Any]
     documents: list[Document]
     outlines: dict[str, Section]
     chunks: list[Chunk]
     vectors: np.ndarray
-    dense: DenseIndex
-    lexical: LexicalIndex
+    dense: DenseIndex | None
+    lexical: LexicalIndex | None
     targets: list[Target] = field(default_factory=list)
     owners: list[Owner] = field(default_factory=list)
+    store: VectorStore | None = None  # None: the FAISS + bm25s indexes above
 
     def __post_init__(self) -> None:
         self.chunk_by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.doc_by_id = {d.doc_id: d for d in self.documents}
+        self._vector_store = self.store
+
+    @property
+    def vector_store(self) -> VectorStore:
+        """Where this version's chunks are searched: its own FAISS/bm25s indexes, or a shared store."""
+        if self._vector_store is None:
+            from .vectorstore import FaissStore
+
+            self._vector_store = FaissStore.of(self)
+        return self._vector_store
 
     @property
     def version(self) -> str:
@@ -67,6 +85,8 @@ class Snapshot:
 
     def save(self, folder: Path) -> None:
         """Write every part into ``folder`` (which must be new and empty)."""
+        if self.dense is None or self.lexical is None:
+            raise ValueError("only a snapshot with its own FAISS and BM25 indexes can be saved to files")
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "documents.json").write_text(
             json.dumps([d.to_dict() for d in self.documents], ensure_ascii=False, indent=1), encoding="utf-8"

@@ -20,12 +20,15 @@ from ..config import Settings
 from ..errors import FileTooLarge, NotFound, PolicyAssistantError, UnsupportedFileType
 from ..index.encoders import Encoder
 from ..index.snapshot import FORMAT_VERSION, Snapshot
-from ..index.store import IndexStore
+from ..index.vectorstore import create_index_store
 from .loaders import SUPPORTED_SUFFIXES
 from .prepare import PreparedDocument, make_doc_id, prepare_document, sha256_bytes
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# Bump when loading, outline, chunking or ledger extraction change: an index built by another
+# pipeline version is rebuilt (re-using cached vectors of identical chunks), never silently kept.
+PIPELINE_VERSION = 2
 
 
 @dataclass
@@ -74,10 +77,11 @@ def _versions() -> dict[str, str]:
 class Indexer:
     """Writes index versions; one writer at a time (file lock), readers never see a partial index."""
 
-    def __init__(self, settings: Settings, encoder: Encoder, store: IndexStore | None = None) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder, store: Any = None) -> None:
         self.settings = settings
         self.encoder = encoder
-        self.store = store or IndexStore(settings.index_dir)
+        # IndexStore (FAISS files) or SharedIndexStore (Milvus + registry), by PA_STORE
+        self.store: Any = store or create_index_store(settings)
 
     # ----- public operations -------------------------------------------------------------
     def ingest(
@@ -128,10 +132,13 @@ class Indexer:
                 self._fill_counts(report, list(docs.values()), prev.version)
                 report.seconds = time.perf_counter() - t0
                 return report
-            snapshot = self._assemble(
-                list(docs.values()), prev if compatible else None, report, progress, excluded
+            report.version = self._publish(
+                list(docs.values()),
+                prev if prev is not None and prev.model_id == self.encoder.model_id else None,  # vector cache
+                report,
+                progress,
+                excluded,
             )
-            report.version = self.store.publish(snapshot)
         self._fill_counts(report, list(docs.values()), report.version)
         report.seconds = time.perf_counter() - t0
         return report
@@ -187,8 +194,7 @@ class Indexer:
             else:
                 excluded.add(str(Path(source).resolve()))  # keep it out of later folder ingests
             report.removed.append(doc_id)
-            snapshot = self._assemble(docs, prev, report, None, excluded)
-            report.version = self.store.publish(snapshot)
+            report.version = self._publish(docs, prev, report, None, excluded)
         self._fill_counts(report, docs, report.version)
         report.seconds = time.perf_counter() - t0
         return report
@@ -203,6 +209,7 @@ class Indexer:
             m.get("format_version") == FORMAT_VERSION
             and m.get("embedding_model") == self.encoder.model_id
             and m.get("chunk_max_chars") == self.settings.chunk_max_chars
+            and m.get("pipeline_version") == PIPELINE_VERSION
         )
 
     def _expand(
@@ -287,6 +294,25 @@ class Indexer:
             owners=[o for o in prev.owners if o.doc_id == doc_id],
         )
 
+    def _publish(
+        self,
+        docs: list[PreparedDocument],
+        prev: Snapshot | None,
+        report: IngestReport,
+        progress: Progress | None,
+        excluded: set[str],
+    ) -> str:
+        """FAISS: a whole new snapshot, swapped in. A shared store (Milvus): only the changed documents."""
+        publish_changes = getattr(self.store, "publish_changes", None)
+        if publish_changes is None:
+            return str(self.store.publish(self._assemble(docs, prev, report, progress, excluded)))
+        changed = set(report.added) | set(report.updated)
+        manifest = self._manifest(docs, excluded)
+        version, report.embedded = publish_changes(
+            docs, changed, set(report.removed), manifest, self.encoder, progress
+        )
+        return str(version)
+
     def _assemble(
         self,
         docs: list[PreparedDocument],
@@ -318,14 +344,26 @@ class Indexer:
             vectors[todo] = new
             step(len(todo))
         report.embedded = len(todo)
-        version = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        manifest = {
+        return Snapshot.build(
+            manifest=self._manifest(docs, excluded),
+            documents=[p.document for p in docs],
+            outlines={p.document.doc_id: p.outline for p in docs},
+            chunks=chunks,
+            vectors=vectors,
+            targets=[t for p in docs for t in p.targets],
+            owners=[o for p in docs for o in p.owners],
+        )
+
+    def _manifest(self, docs: list[PreparedDocument], excluded: set[str]) -> dict[str, Any]:
+        """What an index version records about how it was built (checked by ``_compatible``)."""
+        return {
             "format_version": FORMAT_VERSION,
-            "version": version,
+            "version": time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6],
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "embedding_model": self.encoder.model_id,
-            "dim": dim,
+            "dim": self.encoder.dim,
             "chunk_max_chars": self.settings.chunk_max_chars,
+            "pipeline_version": PIPELINE_VERSION,
             "versions": _versions(),
             "documents": {
                 p.document.doc_id: {
@@ -337,15 +375,6 @@ class Indexer:
             },
             "excluded_sources": sorted(excluded),
         }
-        return Snapshot.build(
-            manifest=manifest,
-            documents=[p.document for p in docs],
-            outlines={p.document.doc_id: p.outline for p in docs},
-            chunks=chunks,
-            vectors=vectors,
-            targets=[t for p in docs for t in p.targets],
-            owners=[o for p in docs for o in p.owners],
-        )
 
     def _fill_counts(self, report: IngestReport, docs: list[PreparedDocument], version: str | None) -> None:
         report.documents = len(docs)

@@ -12,6 +12,8 @@ from .clauses import chunk_sentences
 # a responsible body: ends with one of these
 _BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会)"
 _BODY_END = re.compile(_BODY + r"$")
+# a named body inside a sentence (a qualifier of 2+ characters, then the kind of body)
+BODY_RE = re.compile(r"[\u4e00-\u9fff()（）]{2,}(?:主管部门|人民政府|委员会|办公室|办事处|专班|农业农村局|发改局|[^\s，,。；;]{1,8}局|厅)")
 _SUBJECT = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r")"
 _PATTERNS = [
     ("牵头单位", re.compile(r"牵头单位[:：]\s*(?P<who>[^。；;\n]+)")),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..index.encoders import Encoder
 from ..index.snapshot import Snapshot
+from ..index.vectorstore import StoreFilter
 from ..ingest.normalise import normalise_query
 from ..models import Hit
 from .fusion import rrf, top, weighted
@@ -21,14 +22,16 @@ class SearchFilter:
     year: int | None = None
 
     def accepts(self, snapshot: Snapshot, row: int) -> bool:
-        chunk = snapshot.chunks[row]
-        if self.doc_ids and chunk.doc_id not in self.doc_ids:
-            return False
-        return not (self.year is not None and str(self.year) not in chunk.norm_text)
+        return StoreFilter(frozenset(self.doc_ids) if self.doc_ids else None, self.year).accepts(snapshot.chunks[row])
 
 
 class HybridRetriever:
-    """Lexical (jieba + BM25) and dense (e5 + FAISS) retrieval fused by RRF or weighted sum."""
+    """Lexical (jieba + BM25) and dense (e5) retrieval fused by RRF or weighted sum.
+
+    The snapshot's vector store does the searching: FAISS + bm25s in memory, or Milvus (which fuses
+    by RRF itself, ``hybrid_search``). Ranks are mapped back to the snapshot's chunks; ties break by
+    snapshot order, so both stores return the same hits for the same rankings.
+    """
 
     def __init__(self, snapshot: Snapshot, encoder: Encoder, settings: Settings) -> None:
         self.snapshot = snapshot
@@ -43,22 +46,27 @@ class HybridRetriever:
             k: how many hits (settings.top_k by default).
             flt: optional document / year filter.
         Returns:
-            Hits, best first, with fused score and each retriever's rank.
+            Hits, best first, with fused score and each retriever's rank (None when the store fused
+            natively and ranks are not reported).
         """
         k = k or self.settings.top_k
         norm = normalise_query(query)
         if not norm or not self.snapshot.chunks:
             return []
+        store = self.snapshot.vector_store
+        sflt = StoreFilter(frozenset(flt.doc_ids) if flt.doc_ids else None, flt.year) if flt is not None else None
         n_cand = max(self.settings.candidates, k * 3)
-        if flt is not None:
-            n_cand = len(self.snapshot.chunks)  # filter after ranking everything: corpora here are small
-        lexical = self.snapshot.lexical.search(norm, n_cand)
+        if sflt is not None:
+            n_cand = len(self.snapshot.chunks)  # rank everything that passes the filter
         qvec = self.encoder.encode_queries([norm])[0]
-        dense = self.snapshot.dense.search(qvec, n_cand)
-        if flt is not None:
-            lexical = [(r, s) for r, s in lexical if flt.accepts(self.snapshot, r)]
-            dense = [(r, s) for r, s in dense if flt.accepts(self.snapshot, r)]
+        rows = self.snapshot.chunk_by_id
         w = self.settings.dense_weight
+        if store.native_hybrid and self.settings.fusion != "weighted" and w == 0.5:
+            fused_ids = store.search_hybrid(qvec, norm, 2 * n_cand, sflt, candidates=n_cand, rrf_k=self.settings.rrf_k)
+            fused = {rows[c]: s for c, s in fused_ids if c in rows}
+            return [Hit(chunk=self.snapshot.chunks[row], score=score) for row, score in top(fused, k)]
+        lexical = [(rows[c], s) for c, s in store.search_lexical(norm, n_cand, sflt) if c in rows]
+        dense = [(rows[c], s) for c, s in store.search_dense(qvec, n_cand, sflt) if c in rows]
         if self.settings.fusion == "weighted":
             fused = weighted([dense, lexical], [w, 1 - w])
         else:

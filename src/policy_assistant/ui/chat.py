@@ -92,7 +92,11 @@ def make_like(ctx: PageContext) -> Any:
         turn = next((t for t in turns if t["message"] == index), None)
         if turn is None:
             return "只能评价助手的回答。"
-        return _store(ctx, turn, data.liked is True or data.liked == "Like")
+        if data.liked is True or data.liked == "Like":
+            return _store(ctx, turn, True)
+        if data.liked is False or data.liked == "Dislike":
+            return _store(ctx, turn, False)
+        return "已取消评价。"  # a second click on the same thumb un-selects it
 
     return like
 

@@ -91,7 +91,7 @@ def build_documents_tab(ctx: PageContext, on_change: list[tuple[Any, list[Any]]]
         choices = [(f"{d.title}（{d.doc_id}）", d.doc_id) for d in docs]
         return line, document_rows(docs), gr.update(choices=choices, value=None)
 
-    def do_upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def do_upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         return upload_files(ctx, paths, progress), None
 
     listing_outputs = [status_line, table, choice]
