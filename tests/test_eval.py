@@ -131,6 +131,27 @@ def test_missed_thresholds_name_each_miss() -> None:
     assert m.missed_thresholds(summary) == []  # nothing asked, nothing missed
 
 
+# ----- per-question scoring --------------------------------------------------------------
+def test_numeric_faithfulness_counts_invented_figures_but_not_echoes() -> None:
+    from policy_assistant.eval.runner import score
+    from policy_assistant.models import Answer, Citation
+
+    item = parse_item({"id": "u1", "question": "2030年全区城镇化率目标是多少？", "answerable": False,
+                       "expected_facts": [], "kind": "unanswerable"})
+    cite = Citation(doc_id="plan", title="实施方案", section_path=["二、总体目标"], quote="到2025年，全区常住人口城镇化率达到85%以上")
+
+    def ask(text: str, answered: bool, citations: list[Citation]) -> Answer:
+        return Answer(question=item.question, answer=text, answered=answered, citations=citations)
+
+    refusal = score(item, ask("文件没有设定2030年的目标；到2025年达到85%以上[1]。", False, [cite]), [], None, [])
+    assert refusal["numeric_ok"] and refusal["exempt_figures"] == ["2030"] and refusal["refusal"] is True
+    invented = score(item, ask("2030年的目标是90%[1]。", True, [cite]), [], None, [])
+    assert not invented["numeric_ok"] and invented["unsupported_figures"] == ["90"] and invented["refusal"] is False
+    titled = ask("《余杭区实施方案(2023-2027年)》中没有相关规定。", False, [])
+    assert score(item, titled, [], None, [], titles=["余杭区实施方案(2023-2027年)"])["numeric_ok"]
+    assert not score(item, titled, [], None, [])["numeric_ok"]  # a figure named nowhere else is counted
+
+
 # ----- baseline pieces -------------------------------------------------------------------
 def test_baseline_splitter_keeps_offsets_into_the_document() -> None:
     text = "一、总体目标\n" + "到2025年，农村居民人均可支配收入达到5.7万元；" * 30 + "\n二、主要任务\n内容。"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # the indexer pulls in every loader (pypdf, docx, bs4): not n
     from .ingest.indexer import Indexer, IngestReport, Progress
 
 MAX_QUESTION_CHARS = 2000
+ANSWER_CACHE_SIZE = 512
 
 
 class PolicyService:
@@ -33,6 +35,8 @@ class PolicyService:
         self._snapshot: Snapshot | None = None
         self._lock = threading.RLock()
         self._engine: Any = None
+        # answers are pure functions of (index version, question, history, top_k): cache the recent ones
+        self._answers: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
 
     # ----- models and index --------------------------------------------------------------
     @property
@@ -126,7 +130,21 @@ class PolicyService:
         """Answer a question (with optional conversation history) with citations."""
         _check_question(question)
         t0 = time.perf_counter()
-        answer: Answer = self.engine().answer(question, history or [], top_k=top_k)
+        engine = self.engine()
+        key = (engine.snapshot.version, question, tuple((m.role, m.content) for m in history or []), top_k,
+               self.settings.llm_enabled)
+        with self._lock:
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+        if cached is not None:
+            answer = cached.model_copy(deep=True)
+        else:
+            answer = engine.answer(question, history or [], top_k=top_k)
+            with self._lock:
+                self._answers[key] = answer.model_copy(deep=True)
+                while len(self._answers) > ANSWER_CACHE_SIZE:
+                    self._answers.popitem(last=False)
         answer.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
         return answer
 

@@ -23,7 +23,9 @@ from .handlers import Handlers
 from .question import Question, analyse, question_script
 
 # Calibrated on evals/qa_dev.jsonl (never on qa.jsonl): below these, the documents do not say.
-MIN_SUPPORT = {"target": 0.55, "owner": 0.5, "general": 0.5, "date": 0.4, "list": 0.4, "locate": 0.5}
+# evals/calibrate.py swept a common scale over these; 1.1 balanced refusals against false refusals.
+MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
+               {"target": 0.55, "owner": 0.5, "general": 0.5, "date": 0.4, "list": 0.4, "locate": 0.5}.items()}
 
 _DOC_GENRES = [
     (re.compile(r"一号文件|中央文件|中共中央|国务院.*意见"), re.compile(r"^中共中央")),

@@ -336,7 +336,8 @@ class Handlers:
             if event is not None and event[0] in ("修订", "废止"):
                 said = [s for c in chunks for s in chunk_sentences(c) if any(w in s.norm for w in event)]
                 if not said:
-                    return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", kind="date-refused")
+                    cites.add(chunks[0], chunks[0].text[:120])
+                    return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", cites, kind="date-refused")
             want_issuer = bool(re.search(r"发文(单位|机关)|哪个(单位|部门|机关)(印发|发布)|落款", q.norm))
             issuance = bool(re.search(r"印发|发布|落款|出台|下发|通过|施行|生效|文号|发文", q.norm))
             doc_title_norm = normalise_line(doc.title)
@@ -347,7 +348,8 @@ class Handlers:
                          if re.search(r"\d{4}\s*年", s.norm)]
                 good = [d for d in dated if d[0] >= 0.5]
                 if not good:
-                    return refusal(q.text, cites.script, f"{title}中没有关于“{'、'.join(topic)}”时间安排的规定。", kind="date-refused")
+                    cites.add(chunks[0], chunks[0].text[:120])  # the document itself, so its title is cited
+                    return refusal(q.text, cites.script, f"{title}中没有关于“{'、'.join(topic)}”时间安排的规定。", cites, kind="date-refused")
                 _, c, s = max(good, key=lambda d: d[0])
                 n = cites.add(c, s.text)
                 return Answer(question=q.text, answer=f"根据{title}{path_text(c.section_path, cites.script)}：{s.norm}[{n}]",
