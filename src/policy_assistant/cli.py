@@ -168,10 +168,17 @@ def targets(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (FAISS: uploads need 1, see README).")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes (see docs/deployment.md: several share a Milvus server).")] = 1,
 ) -> None:
     """Serve the web page, REST API and WeCom callbacks; builds the index first if there is none."""
     settings = _settings()
+    if workers > 1 and settings.store.strip().lower() == "milvus" and settings.milvus_uri.endswith(".db"):
+        typer.secho(
+            "错误 / error: Milvus Lite (PA_MILVUS_URI=*.db) is opened by one process only: use --workers 1, "
+            "or point PA_MILVUS_URI at a Milvus server (http://host:19530) to run several workers",
+            fg=typer.colors.RED, err=True,
+        )
+        raise typer.Exit(code=2)
     service = _service(settings)
     report = service.ensure_index(progress=_progress_bar())
     if report is not None:

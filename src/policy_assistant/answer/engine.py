@@ -20,7 +20,8 @@ from .compose import Citations, display, refusal
 from .evidence import TermStats, foreign_terms
 from .followup import resolve
 from .handlers import Handlers
-from .question import Question, analyse, question_script
+from .question import PERIOD, QUANTITY, Question, analyse, question_script
+from .verify import figures
 
 # Calibrated on evals/qa_dev.jsonl (never on qa.jsonl): below these, the documents do not say.
 # evals/calibrate.py swept a common scale over these; 1.1 balanced refusals against false refusals.
@@ -30,7 +31,7 @@ MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
 _DOC_GENRES = [
     (re.compile(r"一号文件|中央文件|中共中央|国务院.*意见"), re.compile(r"^中共中央")),
     (re.compile(r"促进法|振兴法|这部法|该法|法律"), re.compile(r"法$")),
-    (re.compile(r"条例|污水.*管理办法"), re.compile(r"条例")),
+    (re.compile(r"条例|条列|污水.*管理办法"), re.compile(r"条例")),
     (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)"), re.compile(r"经验")),
     (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
 ]
@@ -98,7 +99,33 @@ class AnswerEngine:
         answer.question = question
         answer.resolved_question = note
         if answer.answered:
+            answer = self._check_scope(q, answer, script)
+        if answer.answered:
             answer.answer = display(answer.answer, script)
+        return answer
+
+    def _check_scope(self, q: Question, answer: Answer, script: str) -> Answer:
+        """Refuse an answer whose evidence does not speak to what the question pins down.
+
+        A place (临安区, 嘉兴市), a planning period (十五五) or a quantity ("多少") named in the question
+        must be matched by the cited sources: otherwise the documents talk about something nearby,
+        not about what was asked.
+        """
+        evidence = normalise_line(" ".join(c.quote + " " + c.title for c in answer.citations))
+        for place in place_names(q.norm):
+            if place not in evidence and place[:-1] not in evidence:
+                return refusal(q.text, script, f"现有文件中没有关于“{place}”这方面的具体规定。", kind=answer.kind,
+                               resolved=answer.resolved_question)
+        for period in set(PERIOD.findall(q.norm)):
+            if period not in evidence:
+                return refusal(q.text, script, f"现有文件没有就“{period}”时期作出相关规定。", kind=answer.kind,
+                               resolved=answer.resolved_question)
+        if answer.kind in ("target", "general") and QUANTITY.search(q.norm) and not figures(evidence):
+            found = answer.citations[:1]
+            reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体数字。", kind=answer.kind,
+                            resolved=answer.resolved_question)
+            reply.citations = found
+            return reply
         return answer
 
     def doc_hint(self, norm_question: str) -> set[str] | None:

@@ -338,14 +338,21 @@ class Handlers:
                 if not said:
                     cites.add(chunks[0], chunks[0].text[:120])
                     return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", cites, kind="date-refused")
-            want_issuer = bool(re.search(r"发文(单位|机关)|哪个(单位|部门|机关)(印发|发布)|落款", q.norm))
-            issuance = bool(re.search(r"印发|发布|落款|出台|下发|通过|施行|生效|文号|发文", q.norm))
+            want_issuer = bool(re.search(r"发文(单位|机关)|(哪个|什么)(单位|部门|机关)(发|印发|发布|出台)|谁发的|发的文|落款", q.norm))
+            period = re.search(r"(\d{4})\s*[-—–至到]\s*(\d{4})\s*年", normalise_line(doc.title))
+            if period and re.search(r"管到|实施期|期限|起止|哪几年|到哪一年|到哪年|时间跨度", q.norm):
+                c = chunks[0]
+                sent = next((s for x in chunks[:3] for s in chunk_sentences(x) if period.group(0)[:4] in s.norm), None)
+                n = cites.add(c, sent.text if sent else c.text[:200])
+                return Answer(question=q.text, answer=f"{title}的实施期为{period.group(1)}—{period.group(2)}年[{n}]。",
+                              answered=True, citations=cites.items, kind="date")
+            issuance = want_issuer or want_number or bool(re.search(r"印发|发布|落款|出台|下发|通过|施行|生效|文号|发文", q.norm))
             doc_title_norm = normalise_line(doc.title)
             topic = [t for t in q.terms if t not in doc_title_norm]
             if topic and not issuance:
                 # "中期评估安排在什么时候": only a dated sentence about that topic answers it
                 dated = [(coverage(topic, s.norm, self.stats), c, s) for c in chunks for s in chunk_sentences(c)
-                         if re.search(r"\d{4}\s*年", s.norm)]
+                         if re.search(r"\d{4}\s*年|[月日]|节", s.norm)]
                 good = [d for d in dated if d[0] >= 0.5]
                 if not good:
                     cites.add(chunks[0], chunks[0].text[:120])  # the document itself, so its title is cited
