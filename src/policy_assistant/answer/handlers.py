@@ -10,8 +10,8 @@ from ..knowledge.clauses import chunk_sentences
 from ..knowledge.owners import BODY_RE
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
 from .compose import Citations, path_text, refusal, short_title
-from .evidence import TermStats, coverage
-from .question import DEFINITION, Question, content_terms
+from .evidence import TermStats, coverage, term_match
+from .question import DEFINITION, QUANTITY, Question, content_terms
 
 _CN_COUNT = "零一二三四五六七八九十"
 _DATE_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
@@ -34,6 +34,18 @@ def cn_count(n: int) -> str:
     if n < 100:
         return _CN_COUNT[n // 10] + "十" + (_CN_COUNT[n % 10] if n % 10 else "")
     return str(n)
+
+
+def anchor_bonus(q: Question, text: str, miss: float = -0.05) -> float:
+    """Figures the asker typed ("36个数字乡村", "65公里") anchor the evidence: reward a text stating them all."""
+    wanted = [m for m in re.findall(r"\d+(?:\.\d+)?", q.norm) if not re.fullmatch(r"(19|20)\d\d", m)]
+    if not wanted:
+        return 0.0
+    return 0.15 if all(w in text for w in wanted) else miss
+
+
+_FORWARD_ASK = re.compile(r"要|目标|计划|力争|争取|确保|达到|任务")
+_HISTORY = re.compile(r"由\d{4}年|从\d{4}年")
 
 
 class Handlers:
@@ -84,7 +96,13 @@ class Handlers:
         wide = coverage(q.terms, t.norm_sentence + " " + " ".join(t.norm_section_path), self.stats)
         rank = hit_rank.get(t.chunk_id)
         bonus = 0.1 / rank if rank else 0.0
-        return 0.7 * cov + 0.3 * wide + bonus
+        if _FORWARD_ASK.search(q.norm):
+            # a target is forward-looking; "由2003年…提高到2022年…" is history
+            if _HISTORY.search(t.clause):
+                bonus -= 0.08
+            elif t.scope.startswith(("到", "每年", "十")) or t.comparator in ("以上", "不少于", "左右", "达到", "超过"):
+                bonus += 0.04
+        return 0.7 * cov + 0.3 * wide + bonus + anchor_bonus(q, t.norm_sentence)
 
     def target(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
@@ -121,6 +139,22 @@ class Handlers:
             if t.chunk_id == anchor.chunk_id and t.sentence == anchor.sentence and t not in chosen and t.year == anchor.year \
                     and coverage(q.terms, t.indicator, self.stats) >= 0.5:
                 chosen.append(t)
+        # a question asking for two things ("建几条，产值多少"): answer the part the first match leaves open
+        multi = len(QUANTITY.findall(q.norm)) >= 2 or bool(re.search(r"各|分别|以及|和[^，。？?]*(多少|几)", q.norm))
+        for _ in range(2 if multi else 0):
+            said = " ".join(t.clause + " " + " ".join(t.norm_section_path) for t in chosen)
+            rest = [w for w in q.terms if self.stats.in_corpus(w) and term_match(w, said) < 1.0]
+            if not rest or len(chosen) >= 4:
+                break
+            extra = [
+                (coverage(rest, t.clause + " " + t.indicator, self.stats) + (0.1 if t.chunk_id == anchor.chunk_id else 0.0), t)
+                for t in pool
+                if t not in chosen and (not q.years or t.year in q.years or t.year is None)
+            ]
+            extra.sort(key=lambda x: -x[0])
+            if not extra or extra[0][0] < 0.6:
+                break
+            chosen.append(extra[0][1])
         lines = [self._target_line(t, cites) for t in chosen[:4]]
         head = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
         text = f"根据{head}：" + "；".join(lines) + "。"
@@ -145,9 +179,11 @@ class Handlers:
             pool = [o for o in pool if o.doc_id in self.doc_ids]
 
         def score(o: Owner) -> float:
-            cov = coverage(terms, normalise_line(o.sentence) + " " + o.task, self.stats)
+            sentence = normalise_line(o.sentence)
+            cov = coverage(terms, sentence + " " + o.task, self.stats)
             rank = hit_rank.get(o.chunk_id or "")
-            return cov + (0.1 / rank if rank else 0.0)
+            # a clause that lacks the figures the asker quoted is about another task
+            return cov + (0.1 / rank if rank else 0.0) + anchor_bonus(q, sentence, miss=-1.0)
 
         scored = sorted(((score(o), o) for o in pool), key=lambda x: -x[0])
         if scored and scored[0][0] >= self.min_support["owner"]:
@@ -159,7 +195,7 @@ class Handlers:
             text = f"{names}。依据{where}：“{normalise_line(best.sentence)}”[{n}]"
             return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
         # no explicit owner: find the task, then say so and give the document-level lead
-        found = self._best_sentences(terms or q.terms, hits)
+        found = self._best_sentences(terms or q.terms, hits, q=q)
         if found is None or found[0] < self.min_support["general"]:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner")
         score_, chunk, sentence = found
@@ -390,7 +426,7 @@ class Handlers:
         return Answer(question=q.text, answer="", answered=False, kind="date")
 
     def locate(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
-        best = self._best_sentences(q.terms, hits)
+        best = self._best_sentences(q.terms, hits, q=q)
         if best is None or best[0] < self.min_support["locate"]:
             return refusal(q.text, cites.script, "现有文件中没有找到这一内容。", kind="locate")
         score, chunk, sentence = best
@@ -399,7 +435,8 @@ class Handlers:
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="locate")
 
     # ----- general: the best-supported sentences -----------------------------------------
-    def _best_sentences(self, terms: list[str], hits: list[Hit], prefer: str = "") -> tuple[float, Chunk, str] | None:
+    def _best_sentences(self, terms: list[str], hits: list[Hit], prefer: str = "",
+                        q: Question | None = None) -> tuple[float, Chunk, str] | None:
         """The best-supported sentence of the top hits; ``prefer`` = "figures" or "enumeration" adds a small bonus."""
         best: tuple[float, Chunk, str] | None = None
         for rank, hit in enumerate(hits[:8], start=1):
@@ -408,7 +445,7 @@ class Handlers:
             for i, s in enumerate(sents):
                 window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
                 score = 0.75 * coverage(terms, s.norm + " " + path, self.stats) + 0.25 * coverage(terms, window, self.stats)
-                score += 0.05 / rank
+                score += 0.05 / rank + (anchor_bonus(q, window) if q is not None else 0.0)
                 if prefer == "figures" and _FIGURE.search(window) or prefer == "enumeration" and s.norm.count("、") >= 2:
                     score += 0.08
                 if best is None or score > best[0]:
@@ -420,7 +457,7 @@ class Handlers:
         if DEFINITION.search(q.norm) and terms:
             return self.definition(q, terms, hits, cites)
         prefer = {"target": "figures", "list": "enumeration"}.get(q.kind, "")
-        best = self._best_sentences(terms, hits, prefer)
+        best = self._best_sentences(terms, hits, prefer, q=q)
         if best is None or best[0] < self.min_support["general"] or not terms:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind)
         score, chunk, sentence = best

@@ -214,12 +214,13 @@ class SharedIndexStore:
             rebuild = self.registry.manifest().get("collection") not in (None, coll)
             store = MilvusStore(self.client, coll)
             store.ensure_collection(dim)
-            records = [
-                DocumentRecord(d, snapshot.outlines[d.doc_id], [c for c in snapshot.chunks if c.doc_id == d.doc_id],
-                               [t for t in snapshot.targets if t.doc_id == d.doc_id],
-                               [o for o in snapshot.owners if o.doc_id == d.doc_id], new_tag())
-                for d in snapshot.documents
-            ]
+            parts: dict[str, tuple[list[Any], list[Any], list[Any]]] = {d.doc_id: ([], [], []) for d in snapshot.documents}
+            columns: tuple[list[Any], ...] = (snapshot.chunks, snapshot.targets, snapshot.owners)
+            for i, items in enumerate(columns):
+                for item in items:
+                    parts[item.doc_id][i].append(item)
+            records = [DocumentRecord(d, snapshot.outlines[d.doc_id], *parts[d.doc_id], new_tag())
+                       for d in snapshot.documents]
             self.registry.begin_write({r.document.doc_id: r.version for r in records}, coll)
             vectors = {c.chunk_id: snapshot.vectors[i] for i, c in enumerate(snapshot.chunks)}
             manifest = {k: v for k, v in snapshot.manifest.items() if k not in ("documents", "version")}

@@ -10,15 +10,18 @@ from ..models import Chunk, Document, Owner, Section
 from .clauses import chunk_sentences
 
 # a responsible body: ends with one of these
-_BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会)"
+_BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会|机关)"
 _BODY_END = re.compile(_BODY + r"$")
 # a named body inside a sentence (a qualifier of 2+ characters, then the kind of body)
 BODY_RE = re.compile(r"[\u4e00-\u9fff()（）]{2,}(?:主管部门|人民政府|委员会|办公室|办事处|专班|农业农村局|发改局|[^\s，,。；;]{1,8}局|厅)")
-_SUBJECT = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r")"
+_SUBJECT = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r")(?:\([^()]{0,20}\))?"
 _PATTERNS = [
     ("牵头单位", re.compile(r"牵头单位[:：]\s*(?P<who>[^。；;\n]+)")),
     ("责任单位", re.compile(r"责任单位[:：]\s*(?P<who>[^。；;\n]+)")),
-    ("由…负责", re.compile(r"由" + _SUBJECT + r"(?P<task>(?:负责|牵头|组织|会同|依法|责令|统筹|具体)[^。；;]*)")),
+    ("由…负责", re.compile(r"由" + _SUBJECT + r"(?P<task>(?:负责|牵头|组织|会同|依法|责令|统筹|具体|制定|编制|审批|审核|发布|公布|确定|指导|监督|组织)[^。；;]*)")),
+    # "乡镇人民政府按照…规定的职责，负责…": the duty follows a qualifying phrase
+    ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:按照|根据|依照|依据)[^。；;]{0,40}?[，,]\s*(?:具体)?负责(?P<task>[^。；;]*)")),
+    ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:按照|根据|依照|依据)[^。；;，,]{0,30}?(?:对|做好|实施|开展)(?P<task>[^。；;]*)")),
     ("牵头", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:牵头|会同[^，,。]{2,30}?牵头)(?P<task>[^。；;]*)")),
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:具体)?负责(?P<task>[^。；;]*)")),
     ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"应当(?P<task>[^。；;]*)")),
