@@ -7,3 +7,8 @@ export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest -q "$@"
+# The evaluation gate: the hand-written Q&A set on the offline default, with floors just under what
+# the current code measures (see README), so a regression in answers or retrieval fails CI.
+echo "== eval"
+.venv/bin/policy-assistant eval evals/qa.jsonl --out eval-out \
+  --min-fact-accuracy 0.78 --min-hit5 0.93 --min-refusal-accuracy 0.75 --max-numeric-violations 0
