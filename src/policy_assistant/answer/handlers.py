@@ -464,7 +464,16 @@ class Handlers:
         n = cites.add(chunk, sentence, score)
         sents = chunk_sentences(chunk)
         extra = ""
+        lead_in = normalise_line(sentence)
+        if lead_in.endswith((":", "：")) or re.search(r"以下|如下|下列", lead_in):
+            # "主要有以下突出成效。" / "重点用于下列事项:": the answer is the items that follow
+            items = self._following_items(chunk, sentence)
+            if items:
+                extra = items
+                cites.items[n - 1].quote = (sentence + items)[:400]
         for i, s in enumerate(sents):
+            if extra:
+                break
             follows = sents[i + 1] if s.text == sentence and i + 1 < len(sents) else None
             if follows is not None and (coverage(terms, follows.norm, self.stats) >= 0.3
                                         or (prefer == "figures" and s.norm.endswith((";", "；")) and _FIGURE.search(follows.norm))):
@@ -473,6 +482,30 @@ class Handlers:
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
         text = f"根据{where}：{normalise_line(sentence)}{extra}[{n}]"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind=q.kind)
+
+    def _following_items(self, chunk: Chunk, sentence: str) -> str:
+        """The items a lead-in announces: the "一是…二是…" headlines, else the text that follows."""
+        text = self._following_text(chunk, sentence, limit=4000)
+        heads = re.findall(r"[一二三四五六七八九十]是[^。；;]{2,60}", text)
+        if len(heads) >= 2:
+            return "；".join(heads[:10]) + "。"
+        return text[:360]
+
+    def _following_text(self, chunk: Chunk, sentence: str, limit: int) -> str:
+        """The text after ``sentence`` in its chunk and the next chunks of the same document, up to ``limit``."""
+        idx = self.snap.chunk_by_id.get(chunk.chunk_id)
+        if idx is None:
+            return ""
+        body = chunk.norm_text
+        pos = body.find(normalise_line(sentence))
+        out = body[pos + len(normalise_line(sentence)):] if pos >= 0 else ""
+        nxt = idx + 1
+        top = chunk.section_id.split(".")[0]
+        while len(out) < limit and nxt < len(self.snap.chunks) and self.snap.chunks[nxt].doc_id == chunk.doc_id \
+                and self.snap.chunks[nxt].section_id.split(".")[0] == top:
+            out += "\n" + self.snap.chunks[nxt].norm_text
+            nxt += 1
+        return out.strip()[:limit].replace("\n", "")
 
 
 def _same_indicator(a: Target, b: Target) -> bool:
