@@ -439,6 +439,7 @@ class Handlers:
                         q: Question | None = None) -> tuple[float, Chunk, str] | None:
         """The best-supported sentence of the top hits; ``prefer`` = "figures" or "enumeration" adds a small bonus."""
         best: tuple[float, Chunk, str] | None = None
+        counted = _counted_items(q.norm) if q is not None else None
         for rank, hit in enumerate(hits[:8], start=1):
             sents = chunk_sentences(hit.chunk)
             path = " ".join(hit.chunk.norm_section_path)
@@ -446,6 +447,8 @@ class Handlers:
                 window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
                 score = 0.75 * coverage(terms, s.norm + " " + path, self.stats) + 0.25 * coverage(terms, window, self.stats)
                 score += 0.05 / rank + (anchor_bonus(q, window) if q is not None else 0.0)
+                if counted is not None and s.norm.count(counted[1]) >= counted[0]:
+                    score += 0.2  # "五个振兴是哪些": a sentence naming five of them
                 if prefer == "figures" and _FIGURE.search(window) or prefer == "enumeration" and s.norm.count("、") >= 2:
                     score += 0.08
                 if best is None or score > best[0]:
@@ -506,6 +509,17 @@ class Handlers:
             out += "\n" + self.snap.chunks[nxt].norm_text
             nxt += 1
         return out.strip()[:limit].replace("\n", "")
+
+
+def _counted_items(norm_question: str) -> tuple[int, str] | None:
+    """(N, noun) for "五个振兴" / "三大革命": how many of what the question expects listed."""
+    from ..numerals import cn_to_int
+
+    m = re.search(r"([二三四五六七八九十])\s*[个大项条种类]\s*[“\"]?([\u4e00-\u9fff]{2,4})", norm_question)
+    if not m or m.group(2) in ("方面", "部分", "内容"):
+        return None
+    n = cn_to_int(m.group(1))
+    return (n, m.group(2)[-2:]) if n else None
 
 
 def _same_indicator(a: Target, b: Target) -> bool:
