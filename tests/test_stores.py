@@ -182,3 +182,25 @@ def test_faiss_store_writes_standalone(faiss_service) -> None:  # type: ignore[n
     assert all(c.doc_id != snap.chunks[0].doc_id for c in store._chunks)
     flt = StoreFilter(doc_ids=frozenset({snap.chunks[55].doc_id}))
     assert all(cid.startswith(snap.chunks[55].doc_id[:10]) for cid, _ in store.search_lexical("污水", 5, flt))
+
+
+def test_faiss_workers_share_uploads_through_the_file_lock(writable_settings, real_service) -> None:  # type: ignore[no-untyped-def]
+    """Two processes' worth of services on one FAISS folder: concurrent uploads both land, both see both."""
+    import threading
+
+    workers = [PolicyService(writable_settings, encoder=real_service.encoder) for _ in range(2)]
+    docs = {}
+
+    def upload(i: int) -> None:
+        text = f"关于第{i}批共享测试的通知\n\n一、目标\n到2029年，建成文件锁示范点{i + 20}个。\n"
+        docs[i] = workers[i].upload(f"共享{i}.txt", text.encode())[0].doc_id
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for w in workers:
+        ids = {d.doc_id for d in w.documents()}
+        assert set(docs.values()) <= ids  # neither upload overwrote the other
+        assert w.search("文件锁示范点", k=2)[0].chunk.doc_id in docs.values()
