@@ -226,7 +226,10 @@ class Handlers:
         else:
             doc = self.snap.doc_by_id.get(chunk.doc_id)
             if doc and doc.meta.issuer:
-                text += f"该文件的发文机关是{normalise_line(doc.meta.issuer)}。"
+                head = next((c for c in self.snap.chunks if c.doc_id == doc.doc_id), None)
+                line = next((x for x in chunk_sentences(head) if normalise_line(doc.meta.issuer)[:6] in x.norm), None) if head else None
+                m = cites.add(head, line.text if line else doc.meta.issuer)
+                text += f"该文件的制定机关是{normalise_line(doc.meta.issuer)}[{m}]。"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
 
     # ----- lists of a section's parts -----------------------------------------------------

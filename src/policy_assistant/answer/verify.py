@@ -10,7 +10,7 @@ from ..numerals import cn_to_int, format_number
 
 _ARABIC = re.compile(r"\d+(?:\.\d+)?")
 # a Chinese numeral counts as a figure when a unit follows: 两次, 一万元, 十个工作日, 二十四小时
-_CN_FIGURE = re.compile(r"(?<![第每])[零〇一二两三四五六七八九十百千万]+(?=小时|元|万元|亿元|日|天|个工作日|个月|公里|人|倍|%|次|年内|周|名|户)")
+_CN_FIGURE = re.compile(r"(?<![第每零〇一二两三四五六七八九十百千万])[零〇一二两三四五六七八九十百千万]+(?=小时|元|万元|亿元|日|天|个工作日|个月|公里|人|倍|%|次|年内|周|名|户)")
 
 
 def figures(text: str) -> set[str]:
