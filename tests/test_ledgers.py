@@ -68,3 +68,11 @@ def test_owners_per_article_and_document_level(real_service) -> None:  # type: i
 def test_split_owners() -> None:
     assert split_owners("区农业农村局、区发改局") == ["区农业农村局", "区发改局"]
     assert split_owners("农业农村、发展改革、财政等有关部门") == ["农业农村、发展改革、财政等有关部门"]
+
+
+def test_approximate_figures_and_durations(real_service) -> None:  # type: ignore[no-untyped-def]
+    report = [t for t in real_service.snapshot.targets if t.doc_id == "qianwan-gongcheng-jingyan-2023"]
+    figures = {t.figure() for t in report}
+    assert "300多万户" in figures and "200余人" in figures
+    assert any(t.unit == "年" and t.value == 20 for t in report)  # 实施20年来: a duration
+    assert not any(t.unit == "年" and t.value >= 1900 for t in real_service.snapshot.targets)  # years are not figures

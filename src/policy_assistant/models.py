@@ -182,6 +182,8 @@ class Target(BaseModel):
         c = self.comparator
         if c in ("以上", "左右", "以内", "以下"):
             return core + c
+        if c in ("余", "多"):  # 200余名, 300多万户
+            return f"{self.value_text}{c}{self.unit}"
         if c.startswith("下降") and c.endswith("以上"):
             return f"下降{core}以上"
         if c in ("不少于", "超过", "达到", "稳定在", "控制在", "不低于", "不超过", "累计", "下降", "提高", "增长"):

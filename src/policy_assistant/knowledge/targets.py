@@ -16,12 +16,12 @@ from .clauses import chunk_sentences
 UNITS = [
     "万亿斤", "亿斤", "万亿元", "亿元", "万元", "元", "万吨", "吨", "万头", "头", "万亩", "亩", "平方公里", "公里", "千米",
     "平方米", "米", "万人次", "人次", "万人", "人", "个百分点", "%", "‰", "个工作日", "个月", "小时", "分钟", "天", "日",
-    "万户", "户", "万个", "个", "条", "家", "宗", "所", "座", "处", "项", "名", "倍", "支", "批", "张", "辆", "套", "间", "床",
+    "万户", "户", "万个", "个", "条", "家", "宗", "所", "座", "处", "项", "名", "倍", "支", "批", "张", "辆", "套", "间", "床", "年",
 ]
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _CN_NUM = "零〇一二两三四五六七八九十百千万"
 _NUMBER = re.compile(
-    rf"(?P<num>\d+(?:\.\d+)?|[{_CN_NUM}]{{1,8}})\s*(?P<unit>{_UNIT_RE})?"
+    rf"(?P<num>\d+(?:\.\d+)?|[{_CN_NUM}]{{1,8}})\s*(?P<approx>余|多)?\s*(?P<unit>{_UNIT_RE})?"
 )
 _PRE_COMPARATORS = [
     ("不少于", "不少于"), ("不低于", "不低于"), ("不超过", "不超过"), ("不高于", "不超过"), ("超过", "超过"), ("超", "超过"),
@@ -121,7 +121,9 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
     results = []
     prev_end = 0
     for m in _NUMBER.finditer(clause):
-        num, unit = m.group("num"), m.group("unit") or ""
+        num, unit, approx = m.group("num"), m.group("unit") or "", m.group("approx") or ""
+        if approx and not unit:
+            continue  # "200多" alone is not a figure
         start, end = m.start(), m.end()
         before, after = clause[:start], clause[end:]
         is_cn = not num[0].isdigit()
@@ -134,15 +136,20 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
         if value is None:
             continue
         # a bare number counts only after 下降/提高/增长/达到 (e.g. 收入倍差下降0.01以上); years never
-        if unit in ("", "年") and not is_cn and (
-            unit == "年" or re.match(r"\s*(年|月|日|号|条|章|\.\d)", after) or not re.search(r"(下降|提高|增长|达到|达)$", before)
+        # "全面实施20年来" is a duration, "2023年" a year; a bare number counts only after
+        # 下降/提高/增长/达到 (e.g. 收入倍差下降0.01以上)
+        if not is_cn and unit == "年":
+            if len(num) == 4 or not re.search(r"(实施|持续|延长|用|历时|经过|近|超过|满)$", before):
+                continue
+        elif not is_cn and unit == "" and (
+            re.match(r"\s*(年|月|日|号|条|章|\.\d)", after) or not re.search(r"(下降|提高|增长|达到|达)$", before)
         ):
             continue
         if unit == "日" and re.search(r"月$", before):
             continue  # a date
         if before.endswith(("第", "“", "\"")) or re.match(r"\s*[+＋]", after):
             continue  # 第二轮, "1+4" 体系
-        comparator = _comparator(before.rstrip(), after)
+        comparator = approx or _comparator(before.rstrip(), after)
         indicator = clause[prev_end:start]
         indicator = re.sub(r"(不少于|不低于|不超过|超过|稳定在|控制在|保持在|提高到|提升至|达到|达|累计|下降|超)$", "", indicator)
         indicator = _SCOPE_YEAR.sub("", indicator)
