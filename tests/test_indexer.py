@@ -130,3 +130,14 @@ def test_index_built_with_another_model_is_rebuilt(tmp_path: Path, fresh_setting
     report = PolicyService(settings).ingest([folder])
     assert report.rebuilt and report.embedded == report.chunks
     assert PolicyService(settings).snapshot.model_id == svc.encoder.model_id
+
+
+def test_upload_named_like_a_corpus_document_does_not_replace_it(tmp_path: Path, fresh_settings: Settings) -> None:
+    settings = _settings(tmp_path, fresh_settings).model_copy(update={"data_dir": tmp_path / "data"})
+    svc = PolicyService(settings)
+    svc.ingest([_small_corpus(tmp_path)])
+    data = "关于测试的通知\n\n一、目标\n到2026年，建成测试点8个。\n".encode()
+    doc, _ = svc.upload(REGULATION, data)
+    ids = {d.doc_id for d in svc.documents()}
+    assert "zj-rural-sewage-regulation-2019" in ids and doc.doc_id in ids and doc.doc_id != "zj-rural-sewage-regulation-2019"
+    assert svc.search("污水处理设施建设标准", k=1)[0].chunk.doc_id == "zj-rural-sewage-regulation-2019"

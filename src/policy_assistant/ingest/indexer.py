@@ -163,6 +163,13 @@ class Indexer:
             )
         sha = sha256_bytes(data)
         doc_id = make_doc_id(name, sha)
+        current = self.store.load() if self.store.exists() else None
+        if current is not None and doc_id in current.doc_by_id and not _is_under(
+            Path(current.doc_by_id[doc_id].source), uploads_dir
+        ):
+            # an upload named like a corpus document is a new document, never a silent replacement
+            name = f"{Path(name).stem}-{sha[:6]}{Path(name).suffix}"
+            doc_id = make_doc_id(name, sha)
         prepare_document(
             name, data, source="(upload)", max_chars=self.settings.chunk_max_chars, doc_id=doc_id
         )
