@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -151,12 +150,9 @@ def targets(
     if json_out:
         typer.echo(json.dumps([t.model_dump() for t in items], ensure_ascii=False, indent=1))
     elif csv_out:
-        from .knowledge.export import TARGET_COLUMNS, target_row
+        from .knowledge.export import targets_csv
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(TARGET_COLUMNS)
-        for t in items:
-            writer.writerow(target_row(t))
+        sys.stdout.write(targets_csv(items))  # same escaping as the API's CSV download
     else:
         for t in items:
             year_s = f"{t.year}年" if t.year else (t.scope or "—")
