@@ -103,7 +103,7 @@ class Indexer:
                 excluded.discard(str(f.resolve()))
             docs: dict[str, PreparedDocument] = {}
             if prev is not None:
-                docs = {d.doc_id: self._reuse(prev, d.doc_id) for d in prev.documents}
+                docs = _reuse_all(prev)
             if prev is not None and not compatible:
                 report.rebuilt = True
                 log.warning(
@@ -194,7 +194,7 @@ class Indexer:
             if prev is None or doc_id not in prev.doc_by_id:
                 raise NotFound(f"document {doc_id!r} not found", f"未找到文档 {doc_id}")
             source = prev.doc_by_id[doc_id].source
-            docs = [self._reuse(prev, d.doc_id) for d in prev.documents if d.doc_id != doc_id]
+            docs = [p for d, p in _reuse_all(prev).items() if d != doc_id]
             excluded = set(prev.manifest.get("excluded_sources", []))
             if uploads_dir is not None and _is_under(Path(source), uploads_dir):
                 shutil.rmtree(Path(source).parent, ignore_errors=True)
@@ -291,16 +291,6 @@ class Indexer:
         (report.updated if doc_id in docs else report.added).append(doc_id)
         docs[doc_id] = prepared
 
-    def _reuse(self, prev: Snapshot, doc_id: str) -> PreparedDocument:
-        doc = prev.doc_by_id[doc_id]
-        return PreparedDocument(
-            document=doc,
-            outline=prev.outlines[doc_id],
-            chunks=[c for c in prev.chunks if c.doc_id == doc_id],
-            targets=[t for t in prev.targets if t.doc_id == doc_id],
-            owners=[o for o in prev.owners if o.doc_id == doc_id],
-        )
-
     def _publish(
         self,
         docs: list[PreparedDocument],
@@ -388,6 +378,21 @@ class Indexer:
         report.sections = sum(p.document.n_sections for p in docs)
         report.chunks = sum(len(p.chunks) for p in docs)
         report.version = version
+
+
+def _reuse_all(prev: Snapshot) -> dict[str, PreparedDocument]:
+    """Every document of a snapshot as a PreparedDocument, grouped in one pass over its chunks and ledgers."""
+    out = {
+        d.doc_id: PreparedDocument(document=d, outline=prev.outlines[d.doc_id], chunks=[], targets=[], owners=[])
+        for d in prev.documents
+    }
+    for c in prev.chunks:
+        out[c.doc_id].chunks.append(c)
+    for t in prev.targets:
+        out[t.doc_id].targets.append(t)
+    for o in prev.owners:
+        out[o.doc_id].owners.append(o)
+    return out
 
 
 def _is_under(path: Path, folder: Path) -> bool:
