@@ -13,7 +13,7 @@ from typing import Any
 from ..config import Settings
 from ..index.lexical import place_names
 from ..index.snapshot import Snapshot
-from ..ingest.normalise import normalise_line
+from ..ingest.normalise import normalise_line, normalise_query
 from ..models import Answer, Message
 from ..retrieve.hybrid import HybridRetriever, SearchFilter
 from .compose import Citations, display, refusal
@@ -21,6 +21,8 @@ from .evidence import TermStats, foreign_terms
 from .followup import resolve
 from .handlers import Handlers
 from .question import PERIOD, QUANTITY, Question, analyse, question_script
+from .spelling import Speller
+from .units import asked_unit, states_unit
 from .verify import figures
 
 # Calibrated on evals/qa_dev.jsonl (never on qa.jsonl): below these, the documents do not say.
@@ -47,6 +49,14 @@ class AnswerEngine:
         self.stats = TermStats(snapshot)
         self.handlers = Handlers(snapshot, self.stats)
         self._llm = llm
+        self._speller: Speller | None = None
+
+    @property
+    def speller(self) -> Speller:
+        """Homophone typo correction against this snapshot's wording (built on first use)."""
+        if self._speller is None:
+            self._speller = Speller(self.stats.text)
+        return self._speller
 
     # ----- public ----------------------------------------------------------------------
     def answer(self, question: str, history: list[Message], top_k: int | None = None) -> Answer:
@@ -74,6 +84,9 @@ class AnswerEngine:
     def extractive(self, question: str, history: list[Message], top_k: int | None = None) -> Answer:
         """The grounded answer built from ledgers, outline and retrieved clauses."""
         resolved = resolve(question, history)
+        fixed, fixes = self.speller.correct(normalise_query(resolved))
+        if fixes:  # a homophone typo (宅机地): answer what was meant, and say so in resolved_question
+            resolved = fixed
         q = analyse(resolved)
         script = question_script(question)
         q.script = script
@@ -125,6 +138,13 @@ class AnswerEngine:
             reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体数字。", kind=answer.kind,
                             resolved=answer.resolved_question)
             reply.citations = found
+            return reply
+        unit = asked_unit(q.norm)
+        if unit is not None and answer.kind in ("target", "general") and not states_unit(answer.answer, unit):
+            # "总面积多少亩" answered by "示范区5个": the figure measures something else
+            reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出{unit.name}方面的具体数字。", kind=answer.kind,
+                            resolved=answer.resolved_question)
+            reply.citations = answer.citations[:1]
             return reply
         return answer
 

@@ -18,6 +18,11 @@ class TermStats:
         self._joined = "\n".join(self._texts)
         self.df = lru_cache(maxsize=4096)(self._df)
 
+    @property
+    def text(self) -> str:
+        """All chunk texts (normalised, Simplified), one per line."""
+        return self._joined
+
     def _df(self, term: str) -> int:
         if term not in self._joined:
             return 0

@@ -11,6 +11,7 @@ from ..knowledge.owners import BODY_RE
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
 from .compose import Citations, path_text, refusal, short_title
 from .evidence import TermStats, coverage, term_match
+from .penalty import PENALTY_ASK, find_penalty
 from .question import DEFINITION, QUANTITY, Question, content_terms
 
 _CN_COUNT = "零一二三四五六七八九十"
@@ -46,6 +47,8 @@ def anchor_bonus(q: Question, text: str, miss: float = -0.05) -> float:
 
 _FORWARD_ASK = re.compile(r"要|目标|计划|力争|争取|确保|达到|任务")
 _HISTORY = re.compile(r"由\d{4}年|从\d{4}年")
+# how much better (coverage) the best-matching task must be than any owned clause to be answered as ownerless
+OWNERLESS_MARGIN = 0.2
 
 
 class Handlers:
@@ -79,6 +82,10 @@ class Handlers:
             return self.locate(q, hits, cites)
         if q.label_refs and q.kind == "general":
             ans = self.section_text(q, hits, cites)
+            if ans.answered:
+                return ans
+        if q.kind in ("target", "general") and PENALTY_ASK.search(q.norm):
+            ans = self.penalty(q, hits, cites)
             if ans.answered:
                 return ans
         if q.kind == "target" or q.years:
@@ -186,7 +193,11 @@ class Handlers:
             return cov + (0.1 / rank if rank else 0.0) + anchor_bonus(q, sentence, miss=-1.0)
 
         scored = sorted(((score(o), o) for o in pool), key=lambda x: -x[0])
-        if scored and scored[0][0] >= self.min_support["owner"]:
+        found = self._best_sentences(terms or q.terms, hits, q=q)
+        # a task the question matches much better than any clause with a named owner has no owner of its own
+        better_task = found is not None and scored and found[0] >= scored[0][0] + OWNERLESS_MARGIN \
+            and normalise_line(found[2]) != normalise_line(scored[0][1].sentence)
+        if scored and scored[0][0] >= self.min_support["owner"] and not better_task:
             best_score, best = scored[0]
             same = [o for s, o in scored if o.sentence == best.sentence and o.form == best.form and s >= best_score - 1e-6]
             names = "、".join(dict.fromkeys(o.owner for o in same))
@@ -195,7 +206,6 @@ class Handlers:
             text = f"{names}。依据{where}：“{normalise_line(best.sentence)}”[{n}]"
             return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
         # no explicit owner: find the task, then say so and give the document-level lead
-        found = self._best_sentences(terms or q.terms, hits, q=q)
         if found is None or found[0] < self.min_support["general"]:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner")
         score_, chunk, sentence = found
@@ -436,6 +446,21 @@ class Handlers:
         n = cites.add(chunk, sentence, score)
         text = f"这一内容在{short_title(chunk.doc_title, cites.script)}的“{path_text(chunk.section_path, cites.script)}”部分：“{normalise_line(sentence)}”[{n}]"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="locate")
+
+    # ----- penalties: the clause that punishes the act, following "违反本条例第X条" -------------
+    def penalty(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        docs = self.doc_ids or {h.chunk.doc_id for h in hits[:10]}
+        hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
+        found = find_penalty(self.snap, self.stats, q.terms, docs, hit_rank)
+        if found is None or found.score < self.min_support["general"]:
+            return Answer(question=q.text, answer="", answered=False, kind=q.kind)
+        n = cites.add(found.chunk, found.quote, found.score)
+        where = short_title(found.chunk.doc_title, cites.script) + path_text(found.chunk.section_path, cites.script)
+        text = f"根据{where}：{found.text}[{n}]"
+        if found.act is not None:
+            m = cites.add(found.act.chunk, found.act.text, found.score)
+            text += f"（所指行为见{path_text(found.act.chunk.section_path, cites.script)}：“{found.act.norm}”[{m}]）"
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind=q.kind)
 
     # ----- general: the best-supported sentences -----------------------------------------
     def _best_sentences(self, terms: list[str], hits: list[Hit], prefer: str = "",

@@ -43,6 +43,18 @@ def place_names(norm_text: str) -> list[str]:
     return [w.word for w in _pos_tokenizer().cut(norm_text) if w.flag == "ns" and len(w.word) >= 2]
 
 
+def words(norm_text: str) -> list[str]:
+    """jieba's precise-mode words of a text, in order; they concatenate back to the text."""
+    return list(_tokenizer().lcut(norm_text))
+
+
+def word_known(word: str) -> bool:
+    """True when jieba's dictionary (with the policy-term user dictionary) has the word."""
+    tok = _tokenizer()
+    tok.check_initialized()
+    return tok.FREQ.get(word, 0) > 0
+
+
 def tokenize(norm_text: str) -> list[str]:
     """Search-mode jieba tokens of a normalised text, punctuation and function words dropped."""
     tokens = _tokenizer().lcut_for_search(norm_text)

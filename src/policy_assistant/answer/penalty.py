@@ -1,0 +1,100 @@
+"""Penalty questions ("往污水设施倒渣土罚多少"): find the penalty clause, following "违反本条例第X条" references.
+
+Regulations state the prohibited act in one article and the penalty in a later one that only cites it
+("违反本条例第二十六条第一款规定……处五千元以上两万元以下罚款"). A penalty sentence is scored by how
+well the question matches it or the article it cites, whichever is better.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..index.snapshot import Snapshot
+from ..knowledge.clauses import Sentence, chunk_sentences
+from ..models import Chunk
+from ..numerals import cn_to_int
+from .evidence import TermStats, coverage
+
+# the question asks what happens to whoever breaks a rule
+PENALTY_ASK = re.compile(r"罚|处罚|法律责任|违法.*(后果|怎么办|怎么处理)|(后果|责任)是什么")
+_PENALTY = re.compile(r"罚款|罚金|处罚|没收|吊销|拘留|警告|处分")
+_CITES = re.compile(r"违反本(?:条例|法|办法|规定|决定|细则)?第([一二三四五六七八九十百零]+)条")
+_ARTICLE = re.compile(r"^第([一二三四五六七八九十百零]+)条")
+# words of the asking, not of the act
+_ASK_TERMS = re.compile(r"罚|^(最多|最高|最少|最低|多少钱|怎么|后果|责任|法律责任|违法|违规)$")
+
+
+@dataclass
+class PenaltyMatch:
+    """The best penalty clause for a question, and the article it cites when the act is stated there."""
+
+    score: float
+    chunk: Chunk
+    quote: str  # the provision as written, for the citation
+    text: str  # the whole provision: "违反…规定，…责令限期改正；逾期不改正的，处…罚款。"
+    act: Sentence | None
+
+
+def article_number(chunk: Chunk) -> int | None:
+    """The article (第X条) a chunk belongs to, if its document is organised in articles."""
+    for label in reversed(chunk.norm_section_path):
+        m = _ARTICLE.match(label)
+        if m:
+            return cn_to_int(m.group(1))
+    return None
+
+
+def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: set[str],
+                 hit_rank: dict[str, int]) -> PenaltyMatch | None:
+    """The penalty sentence of ``doc_ids`` that best matches the act described by ``terms``.
+
+    ``hit_rank`` (chunk id → retrieval rank) adds the usual small bonus for well-retrieved chunks,
+    which carries colloquial wording ("排进") that the terms miss.
+    """
+    terms = [t for t in terms if not _ASK_TERMS.search(t)]
+    if not terms:
+        return None
+    chunks = [c for c in snap.chunks if c.doc_id in doc_ids]
+    articles: dict[tuple[str, int], list[Sentence]] = {}
+    for c in chunks:
+        n = article_number(c)
+        if n is not None:
+            articles.setdefault((c.doc_id, n), []).extend(chunk_sentences(c))
+    best: PenaltyMatch | None = None
+    for c in chunks:
+        for quote, text in _provisions(chunk_sentences(c)):
+            if not _PENALTY.search(text):
+                continue
+            score, act = coverage(terms, text, stats) + _bonus(hit_rank, c), None
+            for m in _CITES.finditer(text):
+                for a in articles.get((c.doc_id, cn_to_int(m.group(1)) or -1), []):
+                    a_score = coverage(terms, a.norm, stats) + _bonus(hit_rank, a.chunk)
+                    if a_score > score:
+                        score, act = a_score, a
+            if best is None or score > best.score:
+                best = PenaltyMatch(score, c, quote, text, act)
+    return best
+
+
+def _bonus(hit_rank: dict[str, int], chunk: Chunk) -> float:
+    rank = hit_rank.get(chunk.chunk_id)
+    return 0.1 / rank if rank else 0.0
+
+
+def _provisions(sents: list[Sentence]) -> list[tuple[str, str]]:
+    """Sentences joined up to each full stop, as (original, normalised) text.
+
+    "…责令限期改正；" and "逾期不改正的，处…罚款。" are one provision.
+    """
+    out: list[tuple[str, str]] = []
+    original = text = ""
+    for s in sents:
+        original += s.text
+        text += s.norm
+        if not s.norm.endswith((";", "；", ",", "，", ":", "：")):
+            out.append((original, text))
+            original = text = ""
+    if text:
+        out.append((original, text))
+    return out

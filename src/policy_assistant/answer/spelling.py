@@ -1,0 +1,111 @@
+"""Fix pinyin-input typos in a question against the corpus wording (宅机地 → 宅基地, 禁鱼 → 禁渔).
+
+Officials type with a pinyin IME, so the usual typo is a homophone: the right sound, the wrong
+character. Only a word the segmenter does not know and the corpus never uses is corrected, and only
+when swapping one character for a homophone gives a word the corpus does use. Everything else is
+left as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import lru_cache
+
+from ..index.lexical import word_known, words
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
+_PLACE_END = re.compile(r"[区县市镇乡村省州]$")
+MAX_SPAN = 6  # longest corpus phrase looked for around a character
+
+
+@lru_cache(maxsize=65536)
+def readings(ch: str) -> tuple[str, ...]:
+    """Toneless pinyin readings of one character (all of them for heteronyms such as 长)."""
+    from pypinyin import Style, pinyin
+
+    return tuple(pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+
+
+class Speller:
+    """Homophone correction of questions against one corpus text (normalised, Simplified)."""
+
+    def __init__(self, corpus_text: str) -> None:
+        self._text = corpus_text
+        self._bigrams: set[str] = set()
+        self._by_reading: dict[str, set[str]] = defaultdict(set)
+        chars: set[str] = set()
+        for run in re.findall(r"[\u4e00-\u9fff]+", corpus_text):
+            chars.update(run)
+            self._bigrams.update(run[i:i + 2] for i in range(len(run) - 1))
+        for ch in chars:
+            for r in readings(ch):
+                self._by_reading[r].add(ch)
+
+    def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """The question with homophone typos fixed, and the fixes as (typed word, corrected word).
+
+        Only words the segmenter does not know (禁鱼, 宅机, 处里) are candidates; known words, function
+        words and place names (临平区) are left alone. A fix swaps one character for a homophone so that
+        the word occurs in the corpus; the corpus phrase around it decides between several homophones.
+        """
+        chars = list(text)
+        fixes: list[tuple[str, str]] = []
+        pos = 0
+        for word in words(text):
+            start, pos = pos, pos + len(word)
+            if (len(word) < 2 or not _HAN_WORD.fullmatch(word) or word_known(word) or _PLACE_END.search(word)
+                    or word in self._text):
+                continue
+            best: tuple[int, int, str] | None = None
+            for i in range(start, pos):
+                ch = chars[i]
+                for cand in self._homophones(ch, chars, i):
+                    chars[i] = cand
+                    fixed = "".join(chars[start:pos])
+                    if fixed in self._text:
+                        cover = self._cover(chars, i)
+                        if best is None or cover > best[0]:
+                            best = (cover, i, cand)
+                chars[i] = ch
+            if best is not None:
+                chars[best[1]] = best[2]
+                fixes.append((word, "".join(chars[start:pos])))
+        return "".join(chars), fixes
+
+    def _homophones(self, ch: str, chars: list[str], i: int) -> list[str]:
+        """Corpus characters that sound like ``ch`` and form a corpus bigram with a neighbour."""
+        left = chars[i - 1] if i > 0 else ""
+        right = chars[i + 1] if i + 1 < len(chars) else ""
+        out: set[str] = set()
+        for r in readings(ch):
+            for cand in self._by_reading.get(r, ()):
+                if cand != ch and (left + cand in self._bigrams or cand + right in self._bigrams):
+                    out.add(cand)
+        return sorted(out)
+
+    def _cover(self, chars: list[str], i: int) -> int:  # ranks competing homophones
+        """Length of the longest corpus phrase (Han characters only) that contains position ``i``."""
+        a, b = self._span(chars, i, chars[i])
+        return b - a
+
+    def _span(self, chars: list[str], i: int, ch: str) -> tuple[int, int]:
+        best = (i, i + 1)
+        lo = i
+        while lo > 0 and i - lo + 1 < MAX_SPAN and _HAN.match(chars[lo - 1]):
+            lo -= 1
+        hi = i + 1
+        while hi < len(chars) and hi - i < MAX_SPAN and _HAN.match(chars[hi]):
+            hi += 1
+        word = chars[lo:hi]
+        word[i - lo] = ch
+        for a in range(lo, i + 1):
+            for b in range(hi, i + 1, -1):
+                if b - a <= best[1] - best[0] or b - a > MAX_SPAN:
+                    continue
+                phrase = "".join(word[a - lo:b - lo])
+                if all(phrase[k:k + 2] in self._bigrams for k in range(len(phrase) - 1)) and phrase in self._text:
+                    best = (a, b)
+                    break
+        return best

@@ -1,0 +1,56 @@
+"""What kind of figure a question asks for (亩, 元, %, 百分点, 人, 个…) and whether an answer states one.
+
+"高标准农田示范区总面积是多少亩" is not answered by "示范区5个", nor "收入比2022年增长百分之几" by
+"收入达到6.5万元": the figure found measures something else, so the documents do not say.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..ingest.normalise import normalise_line
+
+_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余|几)?\s*[万亿千百]?"
+
+
+@dataclass(frozen=True)
+class UnitClass:
+    """A family of units: how to spot the question asking for it and a figure stating it."""
+
+    name: str  # in the refusal: "文件没有给出{name}的具体数字"
+    asked: re.Pattern[str]
+    stated: re.Pattern[str]
+
+
+def _stated(units: str) -> re.Pattern[str]:
+    return re.compile(_NUM + r"\s*(?:" + units + ")")
+
+
+UNIT_CLASSES = [
+    # a change in a rate: "提高几个百分点" (a level such as 85% does not answer it)
+    UnitClass("百分点", re.compile(r"(几|多少)个?百分点"), _stated(r"个?百分点")),
+    UnitClass("比例", re.compile(r"百分之几|百分之多少|(几|多少)成(?!本|效|果|绩|员)|多少%|比例是?多少|比重|占比|增长率|增幅"),
+              re.compile(_NUM + r"\s*(?:%|％|成(?!本|效|果|绩|员))|百分之[零〇一二两三四五六七八九十百]+|\d+(?:\.\d+)?\s*个?百分点")),
+    UnitClass("面积", re.compile(r"多少(万|千)?(亩|公顷|平方米|平方公里)|几(万|千)?(亩|公顷)|面积(是|有|达到?|为)?多少|多大面积|多少面积"),
+              _stated(r"亩|公顷|平方米|平方公里|平米|m2|km2")),
+    UnitClass("金额", re.compile(r"多少钱|多少(万|亿)?元|多少资金|资金(是|有|为)?多少|投入(了|是)?多少|金额"),
+              _stated(r"元|万元|亿元")),
+    UnitClass("人数", re.compile(r"多少(万)?人(?!民|才|员|居|口)|几(万)?人(?!民|才|员|居|口)|人口(有|是|为)?多少|多少人口|人数"),
+              _stated(r"人|名|万人")),
+    UnitClass("重量", re.compile(r"多少(万|亿)?(吨|斤|公斤|千克)"), _stated(r"吨|斤|公斤|千克")),
+    UnitClass("长度", re.compile(r"多少(公里|千米|米)|多长"), _stated(r"公里|千米|米")),
+]
+
+
+def asked_unit(norm_question: str) -> UnitClass | None:
+    """The unit family a (normalised) question asks its figure in, if it names one."""
+    for u in UNIT_CLASSES:
+        if u.asked.search(norm_question):
+            return u
+    return None
+
+
+def states_unit(text: str, unit: UnitClass) -> bool:
+    """True when ``text`` states a figure in ``unit``'s family."""
+    return bool(unit.stated.search(normalise_line(re.sub(r"\[\d+\]", "", text))))

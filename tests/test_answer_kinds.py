@@ -1,0 +1,89 @@
+"""Typo correction, penalty cross-references and unit checks: pure parts offline, then on the real corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_assistant.answer.spelling import Speller
+from policy_assistant.answer.units import asked_unit, states_unit
+from policy_assistant.answer.verify import unsupported_figures
+
+CORPUS = "推进宅基地建房一次申请。严格执行休禁渔期制度。污水处理设施的运行维护。临安区的经验。"
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("宅机地怎么审批", "宅基地怎么审批"),
+    ("休禁鱼期是什么制度", "休禁渔期是什么制度"),
+    ("污水处里设施谁维护", "污水处理设施谁维护"),
+])
+def test_speller_fixes_homophone_typos(typed: str, meant: str) -> None:
+    fixed, fixes = Speller(CORPUS).correct(typed)
+    assert fixed == meant
+    assert len(fixes) == 1 and fixes[0][1] in meant
+
+
+@pytest.mark.parametrize("question", [
+    "临平区的污水处理设施谁维护",  # a place name is never "corrected" into one the corpus knows
+    "村里的设施归哪个部门管",  # known words (村里, 部门) stay as typed
+    "GDP目标是多少",
+])
+def test_speller_leaves_known_words_and_places_alone(question: str) -> None:
+    fixed, fixes = Speller(CORPUS).correct(question)
+    assert (fixed, fixes) == (question, [])
+
+
+@pytest.mark.parametrize(("question", "unit", "good", "bad"), [
+    ("示范区总面积是多少亩", "面积", "示范区面积22.29万亩", "示范区5个"),
+    ("收入比去年增长百分之几", "比例", "增长8%", "收入达到6.5万元"),
+    ("覆盖率要提高几个百分点", "百分点", "提高2个百分点", "覆盖率达到85%以上"),
+    ("一共投入了多少资金", "金额", "投入资金11亿元", "2003年6月启动"),
+    ("农村常住人口有多少", "人数", "常住人口12.3万人", "城镇化率85%"),
+])
+def test_units_asked_and_stated(question: str, unit: str, good: str, bad: str) -> None:
+    u = asked_unit(question)
+    assert u is not None and u.name == unit
+    assert states_unit(good, u) and not states_unit(bad, u)
+
+
+@pytest.mark.parametrize("question", ["托位要新增多少个", "城镇化率目标是多少", "谁牵头"])
+def test_questions_without_a_unit_family(question: str) -> None:
+    assert asked_unit(question) is None
+
+
+# ----- on the real corpus -------------------------------------------------------------------
+def test_typo_question_is_answered_as_meant_and_says_so(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("每年盘活闲置宅机地多少宗")
+    assert a.answered and "200宗" in a.answer
+    assert a.resolved_question and "宅基地" in a.resolved_question
+
+
+def test_penalty_follows_the_cited_article(real_service) -> None:  # type: ignore[no-untyped-def]
+    # the act (倾倒渣土) is listed in 第二十六条; the fine is in 第三十四条, which only cites it
+    a = real_service.ask("有人往农村污水设施里倒施工泥浆，要罚多少钱")
+    assert a.answered, a.answer
+    assert "五千元以上两万元以下" in a.answer
+    paths = [c.section_path for c in a.citations]
+    assert ["第三十四条"] in paths and ["第二十六条"] in paths
+    assert not unsupported_figures(a.answer, a.citations)
+
+
+def test_penalty_in_the_same_article_as_the_act(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("运维单位擅自停运污水处理设施会被怎么处罚")
+    assert a.answered and "一万元以上三万元以下" in a.answer
+    assert a.citations[0].section_path == ["第三十一条"]
+
+
+@pytest.mark.parametrize("question", [
+    "余杭区农村常住人口有多少人",  # the plan gives the urbanisation rate, not a head count
+    "2027年农村居民收入比2022年增长百分之几",  # only the level (6.5万元) is set
+])
+def test_figure_of_another_kind_is_not_an_answer(real_service, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert not a.answered, a.answer
+
+
+def test_owner_question_about_an_ownerless_task(real_service) -> None:  # type: ignore[no-untyped-def]
+    # the law names an owner for a clause that mentions 宅基地; the plan's 盘活 task names none
+    a = real_service.ask("盘活闲置宅基地由哪个部门负责")
+    assert a.answered and "没有明确" in a.answer
+    assert a.citations[0].section_path[-1] == "3.促进农民持续增收"
