@@ -87,3 +87,35 @@ def test_owner_question_about_an_ownerless_task(real_service) -> None:  # type: 
     a = real_service.ask("盘活闲置宅基地由哪个部门负责")
     assert a.answered and "没有明确" in a.answer
     assert a.citations[0].section_path[-1] == "3.促进农民持续增收"
+
+
+@pytest.mark.parametrize(("previous", "question", "resolved"), [
+    ("农村生活污水处理设施管理条例什么时候施行？", "乡村振兴促进法呢？", "乡村振兴促进法什么时候施行?"),
+    ("蔬菜面积要稳定在多少？", "产量呢？", "蔬菜产量要稳定在多少?"),
+    ("托位要新增多少个?", "床位呢", "床位要新增多少个?"),
+])
+def test_followup_swaps_the_document_the_attribute_or_the_subject(previous: str, question: str, resolved: str) -> None:
+    from policy_assistant.answer.followup import resolve
+    from policy_assistant.models import Message
+
+    assert resolve(question, [Message(role="user", content=previous)]) == resolved
+
+
+def test_words_naming_the_document_are_not_the_topic() -> None:
+    from policy_assistant.answer.engine import without_doc_names
+
+    rest = without_doc_names("乡村振兴促进法里的五个振兴是哪些", ["中华人民共和国乡村振兴促进法"])
+    assert "乡村振兴促进法" not in rest and "五个振兴" in rest
+
+
+def test_definition_found_outside_the_top_hits(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("乡村振兴促进法里的“乡村”是怎么定义的？")
+    assert a.answered and "城市建成区以外" in a.answer
+    assert a.citations[0].section_path[-1] == "第二条"
+
+
+def test_quoted_phrase_does_not_make_a_quantity_question(real_service) -> None:  # type: ignore[no-untyped-def]
+    # "有多少汤泡多少馍" contains 多少 but asks for a meaning; the report uses it without defining it
+    a = real_service.ask("报告里“有多少汤泡多少馍”是什么意思？")
+    assert a.kind == "general" and not a.answered
+    assert "量力而行" in a.answer and a.citations

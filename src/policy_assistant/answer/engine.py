@@ -20,7 +20,7 @@ from .compose import Citations, display, refusal
 from .evidence import TermStats, foreign_terms
 from .followup import resolve
 from .handlers import Handlers
-from .question import PERIOD, QUANTITY, Question, analyse, question_script
+from .question import PERIOD, QUANTITY, Question, analyse, content_terms, question_script
 from .spelling import Speller
 from .units import asked_unit, states_unit
 from .verify import figures
@@ -103,6 +103,12 @@ class AnswerEngine:
             return refusal(question, script, f"现有文件中没有提到“{'、'.join(foreign)}”，无法回答该问题。", kind=q.kind, resolved=note)
 
         doc_ids = self.doc_hint(q.norm)
+        if doc_ids:
+            # "乡村振兴促进法里的“乡村”怎么定义": the words naming the document are not the topic
+            titles = [normalise_line(d.title) for d in self.snapshot.documents if d.doc_id in doc_ids]
+            topic = content_terms(without_doc_names(q.norm, titles))
+            if topic:
+                q.terms = topic
         k = max(10, top_k or self.settings.top_k)
         hits = self.retriever.search(resolved, k=k, flt=SearchFilter(doc_ids=doc_ids) if doc_ids else None)
         if doc_ids and not hits:
@@ -133,13 +139,13 @@ class AnswerEngine:
             if period not in evidence:
                 return refusal(q.text, script, f"现有文件没有就“{period}”时期作出相关规定。", kind=answer.kind,
                                resolved=answer.resolved_question)
-        if answer.kind in ("target", "general") and QUANTITY.search(q.norm) and not figures(evidence):
+        if answer.kind in ("target", "general") and QUANTITY.search(q.frame) and not figures(evidence):
             found = answer.citations[:1]
             reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体数字。", kind=answer.kind,
                             resolved=answer.resolved_question)
             reply.citations = found
             return reply
-        unit = asked_unit(q.norm)
+        unit = asked_unit(q.frame)
         if unit is not None and answer.kind in ("target", "general") and not states_unit(answer.answer, unit):
             # "总面积多少亩" answered by "示范区5个": the figure measures something else
             reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出{unit.name}方面的具体数字。", kind=answer.kind,
@@ -163,6 +169,22 @@ class AnswerEngine:
                 if ids and len(ids) < len(self.snapshot.documents):
                     return ids
         return None
+
+
+def without_doc_names(norm_question: str, titles: list[str]) -> str:
+    """The question without the words that name a document: a stretch of a title (≥ 4 characters) or a
+    genre word ("一号文件", "条例", "促进法")."""
+    out = norm_question
+    for title in titles:
+        for size in range(min(len(title), len(out)), 3, -1):
+            spans = {out[i:i + size] for i in range(len(out) - size + 1)}
+            common = next((sp for sp in spans if sp in title), None)
+            if common:
+                out = out.replace(common, " ")
+                break
+    for q_pat, _ in _DOC_GENRES:
+        out = q_pat.sub(" ", out)
+    return out
 
 
 def summarise(q: Question) -> str:  # pragma: no cover - debugging aid

@@ -9,6 +9,11 @@ from ..models import Message
 from .question import _YEAR, content_terms
 
 _ELLIPTIC_START = re.compile(r"^(那|那么|那在|还有|另外|其中|这|这个|这一|该|它|其|那个|同样|呢)")
+_ASKS = re.compile(r"谁|多少|哪|什么|几|怎么|如何|是否|吗")
+# a document named in a question: "管理条例", "乡村振兴促进法", "实施方案", "一号文件"
+_DOC_REF = re.compile(r"[\u4e00-\u9fff]{0,16}?(?:条例|促进法|管理办法|办法|实施方案|方案|一号文件|意见|报告)|[\u4e00-\u9fff]{2,12}法(?![\u4e00-\u9fff])")
+# words for what is measured rather than what is measured about: "产量呢?" keeps the subject (蔬菜)
+_ATTRIBUTE = re.compile(r"(量|额|率|数|面积|规模|比例|收入|产值|资金|标准|时间|期限|频次)$")
 _TAIL = re.compile(r"(目标)?(是多少|有多少|为多少|是什么|有哪些|是哪些|有什么|多少|几个|吗|呢)?[?？!！。.\s]*$")
 
 
@@ -18,6 +23,8 @@ def is_elliptical(question: str) -> bool:
     bare = re.sub(r"[?？!！。.,，\s]", "", norm)
     if _ELLIPTIC_START.match(bare) or re.match(r"^(在)?(哪一条|哪条|哪个部分|哪一部分|哪一章|哪里|哪儿|出自哪)", bare):
         return True
+    if bare.endswith("呢") and len(bare) <= 12 and not _ASKS.search(bare):
+        return True  # "产量呢?", "乡村振兴促进法呢?": a new topic for the previous question
     return len(content_terms(norm)) == 0 and len(bare) <= 12
 
 
@@ -55,7 +62,7 @@ def resolve(question: str, history: list[Message]) -> str:
     # "那公共处理设施呢?" after "户内处理设施由谁负责养护?": swap the entity that shares a head noun
     entity = re.sub(r"[呢吗?？。!！\s]+$", "", rest)
     if entity and len(entity) <= 12 and not re.search(r"谁|多少|哪|什么|几|怎么|如何|是否|吗|负责|牵头|部分|条", entity):
-        swapped = _swap_entity(prev_norm, entity)
+        swapped = _swap_entity(prev_norm, entity) or _swap_document(prev_norm, entity) or _swap_term(prev_norm, entity)
         if swapped:
             return swapped
         # no shared head noun: ask the previous question's question about the new entity
@@ -78,3 +85,30 @@ def _swap_entity(prev: str, entity: str) -> str | None:
             if m.group(0) != entity:
                 return prev[: m.start()] + entity + prev[m.end():]
     return None
+
+
+def _swap_document(prev: str, entity: str) -> str | None:
+    """"乡村振兴促进法呢?" after "污水处理设施管理条例什么时候施行?": ask the same of the other document."""
+    if not _DOC_REF.fullmatch(entity):
+        return None
+    m = _DOC_REF.search(prev)
+    return prev[: m.start()] + entity + prev[m.end():] if m else None
+
+
+def _swap_term(prev: str, entity: str) -> str | None:
+    """Replace one topic word of ``prev`` with ``entity``.
+
+    A measured attribute (产量, 收入, 覆盖率) replaces the previous attribute and keeps the subject
+    ("蔬菜面积要稳定在多少" + "产量呢" → "蔬菜产量要稳定在多少"); anything else replaces the subject,
+    the first topic word ("托位要新增多少个" + "床位呢" → "床位要新增多少个").
+    """
+    terms = [t for t in content_terms(prev) if t in prev and not _YEAR.fullmatch(t)]
+    if not terms or entity in terms:
+        return None
+    if _ATTRIBUTE.search(entity):
+        attrs = [t for t in terms if _ATTRIBUTE.search(t)]
+        if attrs:
+            target = attrs[-1]
+            return prev.replace(target, entity, 1)
+        return None
+    return prev.replace(terms[0], entity, 1)

@@ -84,7 +84,7 @@ class Handlers:
             ans = self.section_text(q, hits, cites)
             if ans.answered:
                 return ans
-        if q.kind in ("target", "general") and PENALTY_ASK.search(q.norm):
+        if q.kind in ("target", "general") and PENALTY_ASK.search(q.frame):
             ans = self.penalty(q, hits, cites)
             if ans.answered:
                 return ans
@@ -147,7 +147,7 @@ class Handlers:
                     and coverage(q.terms, t.indicator, self.stats) >= 0.5:
                 chosen.append(t)
         # a question asking for two things ("建几条，产值多少"): answer the part the first match leaves open
-        multi = len(QUANTITY.findall(q.norm)) >= 2 or bool(re.search(r"各|分别|以及|和[^，。？?]*(多少|几)", q.norm))
+        multi = len(QUANTITY.findall(q.frame)) >= 2 or bool(re.search(r"各|分别|以及|和[^，。？?]*(多少|几)", q.norm))
         for _ in range(2 if multi else 0):
             said = " ".join(t.clause + " " + " ".join(t.norm_section_path) for t in chosen)
             rest = [w for w in q.terms if self.stats.in_corpus(w) and term_match(w, said) < 1.0]
@@ -346,23 +346,36 @@ class Handlers:
         return Answer(question=q.text, answer=f"{where}规定：{body}[{n}]", answered=True, citations=cites.items, kind="general")
 
     def definition(self, q: Question, terms: list[str], hits: list[Hit], cites: Citations) -> Answer:
-        """"X是什么意思": answer only from a sentence that defines X; otherwise say the documents don't explain it."""
+        """"X是什么意思": a sentence that defines X (所称X是指…), anywhere in the documents asked about.
+
+        Without one the question is not answered, but the sentence that uses X is quoted as context
+        ("按照“一园一主业”发展模式支持…创建特色产业平台").
+        """
         quoted = re.search(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]", q.norm)
         known = [t for t in terms if self.stats.in_corpus(t)]
         key = quoted.group(1) if quoted else max(known or terms, key=self.stats.idf)
-        for hit in hits[:8]:
-            for s in chunk_sentences(hit.chunk):
-                if key in s.norm and re.search(re.escape(key) + r"[^。]{0,6}(?:是指|指的是|即|是一项|是一种)|所称[^。]{0,10}" + re.escape(key) + r"|以下简称", s.norm):
-                    n = cites.add(hit.chunk, s.text)
-                    where = short_title(hit.chunk.doc_title, cites.script) + path_text(hit.chunk.section_path, cites.script)
-                    return Answer(question=q.text, answer=f"根据{where}：{s.norm}[{n}]", answered=True, citations=cites.items, kind="general")
-        mention = next(((h.chunk, s) for h in hits[:8] for s in chunk_sentences(h.chunk) if key in s.norm), None)
+        defines = re.compile(re.escape(key) + r"[^。]{0,6}(?:是指|指的是|即|是一项|是一种)|所称[^。]{0,10}" + re.escape(key) + r"|以下简称")
+        ranked = [h.chunk for h in hits[:8]]
+        ranked += [c for c in self.snap.chunks if c not in ranked and (not self.doc_ids or c.doc_id in self.doc_ids)
+                   and key in c.norm_text]
+        mention: tuple[Chunk, str] | None = None
+        for chunk in ranked:
+            for sent in chunk_sentences(chunk):
+                if key not in sent.norm:
+                    continue
+                if defines.search(sent.norm):
+                    n = cites.add(chunk, sent.text)
+                    where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
+                    return Answer(question=q.text, answer=f"根据{where}：{sent.norm}[{n}]", answered=True,
+                                  citations=cites.items, kind="general")
+                mention = mention or (chunk, sent.text)
         if mention is None:
             return refusal(q.text, cites.script, f"现有文件中没有找到关于“{key}”的内容。", kind="general")
-        chunk, s = mention
-        cites.add(chunk, s.text)
+        chunk, text = mention
+        n = cites.add(chunk, text)
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
-        return refusal(q.text, cites.script, f"{where}提到了“{key}”，但文件没有对其具体含义作出解释。", cites, kind="general")
+        return refusal(q.text, cites.script, f"文件没有对“{key}”作出解释，只在{where}中这样提到：{normalise_line(text)}[{n}]",
+                       cites, kind="general")
 
     # ----- dates and document facts --------------------------------------------------------
     def date(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
@@ -471,7 +484,10 @@ class Handlers:
         for rank, hit in enumerate(hits[:8], start=1):
             sents = chunk_sentences(hit.chunk)
             path = " ".join(hit.chunk.norm_section_path)
+            title = normalise_line(hit.chunk.doc_title)
             for i, s in enumerate(sents):
+                if s.norm.lstrip("# ") == title:
+                    continue  # the document's own title line says nothing
                 window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
                 score = 0.75 * coverage(terms, s.norm + " " + path, self.stats) + 0.25 * coverage(terms, window, self.stats)
                 score += 0.05 / rank + (anchor_bonus(q, window) if q is not None else 0.0)

@@ -12,7 +12,7 @@ from ..numerals import cn_to_int
 
 Kind = Literal["target", "owner", "list", "date", "locate", "general"]
 
-DEFINITION = re.compile(r"是什么意思|什么意思|是指什么|指的是什么|是什么含义|含义|什么是|何为|具体是哪|具体指|具体包括哪|是指哪|指的是哪")
+DEFINITION = re.compile(r"怎么定义|如何定义|定义是什么|怎么界定|如何界定|是什么意思|什么意思|是指什么|指的是什么|是什么含义|含义|什么是|何为|具体是哪|具体指|具体包括哪|是指哪|指的是哪")
 # a question that asks for a quantity: its answer must state one
 QUANTITY = re.compile(r"多少|几[个条家所项人次年倍亩万千百]|多大|多长|多高|比例|比重|占比|几成|百分之|增长率")
 PERIOD = re.compile(r"十[一二三四五六七八九]五")
@@ -51,6 +51,15 @@ class Question:
     label_refs: list[tuple[str, int]] = field(default_factory=list)  # (kind, number)
     terms: list[str] = field(default_factory=list)  # content terms for matching
     wants_count: bool = False
+    frame: str = ""  # ``norm`` with quoted phrases blanked: how the question asks, not what it quotes
+
+
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,30})[”\"」』]")
+
+
+def question_frame(norm: str) -> str:
+    """A normalised question with its quoted phrases blanked ("“有多少汤泡多少馍”是什么意思" asks no quantity)."""
+    return _QUOTED.sub("“…”", norm)
 
 
 def question_script(text: str) -> Literal["traditional", "simplified"]:
@@ -71,6 +80,8 @@ def classify(norm: str) -> Kind:
         return "owner"
     if _LIST.search(norm) and not re.search(r"多少|目标是|指标是", norm):
         return "list"
+    if DEFINITION.search(norm) and not re.search(r"多少|目标|几[个条家项]", norm):
+        return "general"
     if _DATE.search(norm) and not re.search(r"多少|目标", norm):
         return "date"
     if _TARGET.search(norm):
@@ -90,8 +101,9 @@ def analyse(text: str) -> Question:
                 refs.append((kind, n))
     places = [m.group(0) for m in _PLACE.finditer(norm)]
     terms = content_terms(norm)
+    frame = question_frame(norm)
     return Question(
-        text=text, norm=norm, script=question_script(text), kind=classify(norm), years=years,
+        text=text, norm=norm, script=question_script(text), kind=classify(frame), years=years, frame=frame,
         places=places, label_refs=refs, terms=terms,
         wants_count=bool(re.search(r"有几|几[个条章项]|多少[个条章项]", norm)),
     )
