@@ -119,3 +119,28 @@ def test_quoted_phrase_does_not_make_a_quantity_question(real_service) -> None: 
     a = real_service.ask("报告里“有多少汤泡多少馍”是什么意思？")
     assert a.kind == "general" and not a.answered
     assert "量力而行" in a.answer and a.citations
+
+
+def test_full_forms_of_short_forms() -> None:
+    from policy_assistant.answer.evidence import full_forms, term_match, with_full_forms
+
+    text = "村(居)民委员会应当及时通知运维单位。成立“千村示范、万村整治”工程工作专班。区农业农村局牵头。"
+    assert full_forms("村委会", text) == ["村(居)民委员会"]
+    assert full_forms("千万工程", text) == ["千村示范、万村整治”工程"]
+    assert full_forms("农业局", text) == ["农业农村局"]
+    assert full_forms("专班", text) == []  # two characters are never read as an abbreviation
+    terms = with_full_forms(["村委", "委会", "村委会", "通知"], text)
+    assert terms == ["村委会|村(居)民委员会", "通知"]
+    assert term_match(terms[0], "村(居)民委员会应当") == 1.0
+
+
+def test_recipient_question_is_answered_with_the_clause(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("停电检修的时候村委会要通知谁")
+    assert a.answered and "运维单位" in a.answer
+    assert a.citations[0].section_path == ["第二十七条"]
+
+
+def test_departments_offered_by_the_asker_are_not_the_task(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("高效生态农业示范园是农业局还是发改局负责")
+    assert a.answered and "没有明确" in a.answer
+    assert "1.确保粮食安全和重要农产品稳产保供" in a.citations[0].section_path

@@ -12,12 +12,12 @@ from typing import Any
 
 from ..config import Settings
 from ..index.lexical import place_names
-from ..index.snapshot import Snapshot
+from ..index.snapshot import Snapshot, lexical_text
 from ..ingest.normalise import normalise_line, normalise_query
 from ..models import Answer, Message
 from ..retrieve.hybrid import HybridRetriever, SearchFilter
 from .compose import Citations, display, refusal
-from .evidence import TermStats, foreign_terms
+from .evidence import TermStats, foreign_terms, with_full_forms
 from .followup import resolve
 from .handlers import Handlers
 from .question import PERIOD, QUANTITY, Question, analyse, content_terms, question_script
@@ -29,6 +29,9 @@ from .verify import figures
 # evals/calibrate.py swept a common scale over these; 1.1 balanced refusals against false refusals.
 MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
                {"target": 0.55, "owner": 0.5, "general": 0.5, "date": 0.4, "list": 0.4, "locate": 0.5}.items()}
+
+OFFERED_ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(局|委|办|厅)")
+FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 
 _DOC_GENRES = [
     (re.compile(r"一号文件|中央文件|中共中央|国务院.*意见"), re.compile(r"^中共中央")),
@@ -110,9 +113,17 @@ class AnswerEngine:
             if topic:
                 q.terms = topic
         k = max(10, top_k or self.settings.top_k)
-        hits = self.retriever.search(resolved, k=k, flt=SearchFilter(doc_ids=doc_ids) if doc_ids else None)
+        query = resolved
+        if q.kind == "owner":
+            # "是农业局还是发改局负责": the departments offered are candidate answers; search for the task
+            for org in (t for t in q.terms if OFFERED_ORG.fullmatch(t)):
+                query = normalise_query(query).replace(org, " ")
+            query = query.replace("还是", " ")
+        hits = self.retriever.search(query, k=k, flt=SearchFilter(doc_ids=doc_ids) if doc_ids else None)
         if doc_ids and not hits:
-            hits = self.retriever.search(resolved, k=k)
+            hits = self.retriever.search(query, k=k)
+        # short forms the asker used for what the retrieved clauses spell out (村委会 → 村(居)民委员会)
+        q.terms = with_full_forms(q.terms, "\n".join(lexical_text(h.chunk) for h in hits[:FULL_FORM_HITS]))
         cites = Citations(script)
         answer = self.handlers.dispatch(q, hits, cites, doc_ids, MIN_SUPPORT)
         answer.question = question

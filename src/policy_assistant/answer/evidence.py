@@ -8,6 +8,38 @@ from functools import lru_cache
 
 from ..index.snapshot import Snapshot, lexical_text
 
+ALT = "|"
+_HAN_TERM = re.compile(r"[\u4e00-\u9fff]+")
+# gaps allowed between the characters of a short form inside its full form: a few Han characters,
+# with list and quote marks ("千村示范、万村整治”工程"), no clause break
+_GAP = r"(?:[、“”\"()（）]?[\u4e00-\u9fff]){0,3}?[、“”\"()（）]?"
+
+
+def full_forms(term: str, text: str, limit: int = 2) -> list[str]:
+    """Longer wordings in ``text`` that ``term`` abbreviates: 村委会 → 村(居)民委员会, 千万工程 → 千村示范、万村整治”工程.
+
+    The term's characters must appear in order, first and last included, each gap at most three Han
+    characters; terms under three characters are never treated as abbreviations (too ambiguous).
+    """
+    if not 3 <= len(term) <= 6 or not _HAN_TERM.fullmatch(term):
+        return []
+    counts: dict[str, int] = {}
+    for m in re.finditer(_GAP.join(re.escape(ch) for ch in term), text):
+        if m.group(0) != term and len(m.group(0)) <= 2 * len(term) + 4:
+            counts[m.group(0)] = counts.get(m.group(0), 0) + 1
+    return sorted(counts, key=lambda e: -counts[e])[:limit]
+
+
+def with_full_forms(terms: list[str], text: str) -> list[str]:
+    """``terms`` with the full forms ``text`` uses for them as alternatives ("村委会|村(居)民委员会")."""
+    out = []
+    for t in terms:
+        forms = full_forms(t, text)
+        out.append(ALT.join([t, *forms]) if forms else t)
+    expanded = [t.split(ALT, 1)[0] for t in out if ALT in t]
+    # the pieces jieba cut from an expanded short form (村委, 委会 of 村委会) would count against it
+    return [t for t in out if ALT in t or not any(t != e and t in e for e in expanded)]
+
 
 class TermStats:
     """Document frequencies of terms over a snapshot's chunks (substring match, cached)."""
@@ -24,6 +56,7 @@ class TermStats:
         return self._joined
 
     def _df(self, term: str) -> int:
+        term = term.split(ALT, 1)[0]  # "村委会|村民委员会": the form the asker typed
         if term not in self._joined:
             return 0
         return sum(1 for t in self._texts if term in t)
@@ -37,7 +70,12 @@ class TermStats:
 
 
 def term_match(term: str, text: str) -> float:
-    """1 when the term occurs; else the share of its character bigrams that do (partial credit)."""
+    """1 when the term occurs; else the share of its character bigrams that do (partial credit).
+
+    A term may carry alternatives ("村委会|村民委员会", see ``with_full_forms``): the best one counts.
+    """
+    if ALT in term:
+        return max(term_match(t, text) for t in term.split(ALT))
     if term in text:
         return 1.0
     if len(term) < 3:

@@ -6,12 +6,12 @@ import re
 
 from ..index.snapshot import Snapshot
 from ..ingest.normalise import normalise_line
-from ..knowledge.clauses import chunk_sentences
+from ..knowledge.clauses import Sentence, chunk_sentences
 from ..knowledge.owners import BODY_RE
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
 from .compose import Citations, path_text, refusal, short_title
-from .evidence import TermStats, coverage, term_match
-from .penalty import PENALTY_ASK, find_penalty
+from .evidence import ALT, TermStats, coverage, term_match
+from .penalty import PENALTY_ASK, article_number, find_penalty
 from .question import DEFINITION, QUANTITY, Question, content_terms
 
 _CN_COUNT = "零一二三四五六七八九十"
@@ -47,8 +47,11 @@ def anchor_bonus(q: Question, text: str, miss: float = -0.05) -> float:
 
 _FORWARD_ASK = re.compile(r"要|目标|计划|力争|争取|确保|达到|任务")
 _HISTORY = re.compile(r"由\d{4}年|从\d{4}年")
+_ORG = re.compile(r"..(局|委|办|厅|部|政府|委员会)$")
 # how much better (coverage) the best-matching task must be than any owned clause to be answered as ownerless
 OWNERLESS_MARGIN = 0.2
+# an article this short (characters) is quoted whole when one of its sentences answers
+ARTICLE_WHOLE_MAX = 220
 
 
 class Handlers:
@@ -180,8 +183,11 @@ class Handlers:
     # ----- owners --------------------------------------------------------------------------
     def owner(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
-        terms = [t for t in q.terms if t not in ("负责", "牵头", "主管", "部门", "单位")]
-        pool = [o for o in self.snap.owners if o.level == "clause" or o.form == "牵头"]
+        # the departments the asker offers ("农业局还是发改局") are candidate answers, not the task
+        offered = [t for t in q.terms if _ORG.search(t)]
+        terms = [t for t in q.terms if t not in ("负责", "牵头", "主管", "部门", "单位", "机构")
+                 and not any(t in o for o in offered)] or q.terms
+        pool = [o for o in self.snap.owners if o.level == "clause" or o.form in ("牵头", "专班")]
         if self.doc_ids:
             pool = [o for o in pool if o.doc_id in self.doc_ids]
 
@@ -353,7 +359,7 @@ class Handlers:
         """
         quoted = re.search(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]", q.norm)
         known = [t for t in terms if self.stats.in_corpus(t)]
-        key = quoted.group(1) if quoted else max(known or terms, key=self.stats.idf)
+        key = quoted.group(1) if quoted else max(known or terms, key=self.stats.idf).split(ALT)[0]
         defines = re.compile(re.escape(key) + r"[^。]{0,6}(?:是指|指的是|即|是一项|是一种)|所称[^。]{0,10}" + re.escape(key) + r"|以下简称")
         ranked = [h.chunk for h in hits[:8]]
         ranked += [c for c in self.snap.chunks if c not in ranked and (not self.doc_ids or c.doc_id in self.doc_ids)
@@ -364,9 +370,10 @@ class Handlers:
                 if key not in sent.norm:
                     continue
                 if defines.search(sent.norm):
-                    n = cites.add(chunk, sent.text)
+                    rest = self._rest_of_sentence(chunk_sentences(chunk), sent.text) if sent.norm.endswith((";", "；")) else ""
+                    n = cites.add(chunk, sent.text + rest)
                     where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
-                    return Answer(question=q.text, answer=f"根据{where}：{sent.norm}[{n}]", answered=True,
+                    return Answer(question=q.text, answer=f"根据{where}：{sent.norm}{rest}[{n}]", answered=True,
                                   citations=cites.items, kind="general")
                 mention = mention or (chunk, sent.text)
         if mention is None:
@@ -518,6 +525,16 @@ class Handlers:
             if items:
                 extra = items
                 cites.items[n - 1].quote = (sentence + items)[:400]
+        if not extra and lead_in.endswith((";", "；")):
+            # one item of an enumeration ("即实行…;…;…。"): the answer runs to the full stop
+            extra = self._rest_of_sentence(sents, sentence)
+            if extra:
+                cites.items[n - 1].quote = (sentence + extra)[:400]
+        if not extra and article_number(chunk) is not None and len(chunk.norm_text) <= ARTICLE_WHOLE_MAX:
+            # a short article is one answer: "…做好收集、预处理。县级政府应当统筹采用异地处置…"
+            extra = chunk.norm_text.split(lead_in, 1)[1].strip() if lead_in in chunk.norm_text else ""
+            if extra:
+                cites.items[n - 1].quote = (sentence + extra)[:400]
         for i, s in enumerate(sents):
             if extra:
                 break
@@ -529,6 +546,19 @@ class Handlers:
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
         text = f"根据{where}：{normalise_line(sentence)}{extra}[{n}]"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind=q.kind)
+
+    @staticmethod
+    def _rest_of_sentence(sents: list[Sentence], sentence: str) -> str:
+        """The sentences after ``sentence`` up to the first full stop (the rest of an enumeration)."""
+        out = ""
+        after = False
+        for s in sents:
+            if after:
+                out += s.norm
+                if not s.norm.endswith((";", "；", ",", "，")) or len(out) > 300:
+                    break
+            after = after or s.text == sentence
+        return out
 
     def _following_items(self, chunk: Chunk, sentence: str) -> str:
         """The items a lead-in announces: the "一是…二是…" headlines, else the text that follows."""
