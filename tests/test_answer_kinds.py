@@ -38,6 +38,7 @@ def test_speller_leaves_known_words_and_places_alone(question: str) -> None:
     ("覆盖率要提高几个百分点", "百分点", "提高2个百分点", "覆盖率达到85%以上"),
     ("一共投入了多少资金", "金额", "投入资金11亿元", "2003年6月启动"),
     ("农村常住人口有多少", "人数", "常住人口12.3万人", "城镇化率85%"),
+    ("有多少个行政村", "数量", "行政村120个", "“千村示范、万村整治”工程行政村占比85%"),
 ])
 def test_units_asked_and_stated(question: str, unit: str, good: str, bad: str) -> None:
     u = asked_unit(question)
@@ -45,7 +46,7 @@ def test_units_asked_and_stated(question: str, unit: str, good: str, bad: str) -
     assert states_unit(good, u) and not states_unit(bad, u)
 
 
-@pytest.mark.parametrize("question", ["托位要新增多少个", "城镇化率目标是多少", "谁牵头"])
+@pytest.mark.parametrize("question", ["托位要新增多少", "城镇化率目标是多少", "谁牵头", "有哪几个方面"])
 def test_questions_without_a_unit_family(question: str) -> None:
     assert asked_unit(question) is None
 
@@ -102,7 +103,7 @@ def test_followup_swaps_the_document_the_attribute_or_the_subject(previous: str,
 
 
 def test_words_naming_the_document_are_not_the_topic() -> None:
-    from policy_assistant.answer.engine import without_doc_names
+    from policy_assistant.retrieve.planner import without_doc_names
 
     rest = without_doc_names("乡村振兴促进法里的五个振兴是哪些", ["中华人民共和国乡村振兴促进法"])
     assert "乡村振兴促进法" not in rest and "五个振兴" in rest
@@ -144,3 +145,49 @@ def test_departments_offered_by_the_asker_are_not_the_task(real_service) -> None
     a = real_service.ask("高效生态农业示范园是农业局还是发改局负责")
     assert a.answered and "没有明确" in a.answer
     assert "1.确保粮食安全和重要农产品稳产保供" in a.citations[0].section_path
+
+
+def test_planner_names_documents_and_expands_defined_abbreviations() -> None:
+    from policy_assistant.models import Chunk
+    from policy_assistant.retrieve.planner import DocRef, defined_aliases, doc_hint, with_aliases
+
+    docs = [DocRef("law", "中华人民共和国乡村振兴促进法"), DocRef("reg", "浙江省农村生活污水处理设施管理条例"),
+            DocRef("plan", "余杭区实施方案")]
+    assert doc_hint("乡村振兴促进法什么时候施行", docs) == {"law"}
+    assert doc_hint("托位要新增多少个", docs) is None
+    chunk = Chunk(chunk_id="c", doc_id="r", doc_title="t", section_id="s", section_path=[], norm_section_path=[],
+                  text="", norm_text="“千村示范、万村整治”工程(以下简称“千万工程”)是一项重大决策", ordinal=0)
+    aliases = defined_aliases([chunk])
+    assert aliases == {"千万工程": "千村示范、万村整治”工程"}
+    assert with_aliases("千万工程由谁统筹", aliases).endswith("千村示范、万村整治”工程")
+
+
+def test_search_filters_to_the_named_document_and_finds_the_answering_article(real_service) -> None:  # type: ignore[no-untyped-def]
+    hits = real_service.search("乡村振兴促进法什么时候开始施行", k=3)
+    assert {h.chunk.doc_id for h in hits} == {"xczx-cujinfa-2021"}
+    assert any("2021年6月1日" in h.chunk.text for h in hits)
+
+
+def test_penalty_search_brings_the_citing_provision(real_service) -> None:  # type: ignore[no-untyped-def]
+    hits = real_service.search("往污水处理设施倒渣土罚多少", k=5)
+    paths = [h.chunk.section_path for h in hits]
+    assert ["第二十六条"] in paths and ["第三十四条"] in paths
+
+
+def test_missing_article_is_said_to_be_missing(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("乡村振兴促进法第八十条讲了什么？")
+    assert not a.answered and "第八十条" in a.answer
+
+
+@pytest.mark.parametrize("question", [
+    "千万工程报告里提到的安吉县余村年收入是多少",  # the clause names 余村 but states no income
+    "条例规定运维服务合同的期限是几年",
+])
+def test_quantity_questions_need_a_quantity_not_a_year(real_service, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert not a.answered, a.answer
+
+
+def test_count_question_is_not_answered_by_a_share(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("余杭区一共有多少个行政村")
+    assert not a.answered, a.answer

@@ -55,3 +55,18 @@ def format_number(value: float) -> str:
     if value == int(value):
         return str(int(value))
     return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def cn_numeral(n: int) -> str:
+    """A small number (1–999) in Chinese numerals as articles are numbered: 5 → 五, 80 → 八十, 115 → 一百一十五."""
+    digits = "零一二三四五六七八九"
+    if not 0 < n < 1000:
+        return str(n)
+    hundreds, rest = divmod(n, 100)
+    tens, ones = divmod(rest, 10)
+    out = f"{digits[hundreds]}百" if hundreds else ""
+    if tens:
+        out += ("" if tens == 1 and not hundreds else digits[tens]) + "十"
+    elif hundreds and ones:
+        out += "零"
+    return out + (digits[ones] if ones else "")

@@ -15,31 +15,26 @@ from ..index.lexical import place_names
 from ..index.snapshot import Snapshot, lexical_text
 from ..ingest.normalise import normalise_line, normalise_query
 from ..models import Answer, Message
-from ..retrieve.hybrid import HybridRetriever, SearchFilter
+from ..retrieve.hybrid import HybridRetriever
+from ..retrieve.planner import doc_hint, without_doc_names
 from .compose import Citations, display, refusal
 from .evidence import TermStats, foreign_terms, with_full_forms
 from .followup import resolve
 from .handlers import Handlers
 from .question import PERIOD, QUANTITY, Question, analyse, content_terms, question_script
 from .spelling import Speller
-from .units import asked_unit, states_unit
-from .verify import figures
+from .units import asked_unit, states_quantity, states_unit
 
 # Calibrated on evals/qa_dev.jsonl (never on qa.jsonl): below these, the documents do not say.
 # evals/calibrate.py swept a common scale over these; 1.1 balanced refusals against false refusals.
 MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
                {"target": 0.55, "owner": 0.5, "general": 0.5, "date": 0.4, "list": 0.4, "locate": 0.5}.items()}
 
+# a date question that asks how long ("合同期限是几年"), which only a stated duration answers
+DURATION = re.compile(r"几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
 OFFERED_ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(局|委|办|厅)")
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 
-_DOC_GENRES = [
-    (re.compile(r"一号文件|中央文件|中共中央|国务院.*意见"), re.compile(r"^中共中央")),
-    (re.compile(r"促进法|振兴法|这部法|该法|法律"), re.compile(r"法$")),
-    (re.compile(r"条例|条列|污水.*管理办法"), re.compile(r"条例")),
-    (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)"), re.compile(r"经验")),
-    (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
-]
 
 
 class AnswerEngine:
@@ -119,9 +114,7 @@ class AnswerEngine:
             for org in (t for t in q.terms if OFFERED_ORG.fullmatch(t)):
                 query = normalise_query(query).replace(org, " ")
             query = query.replace("还是", " ")
-        hits = self.retriever.search(query, k=k, flt=SearchFilter(doc_ids=doc_ids) if doc_ids else None)
-        if doc_ids and not hits:
-            hits = self.retriever.search(query, k=k)
+        hits = self.retriever.search(query, k=k)  # the retriever plans too: named document, aliases, penalties
         # short forms the asker used for what the retrieved clauses spell out (村委会 → 村(居)民委员会)
         q.terms = with_full_forms(q.terms, "\n".join(lexical_text(h.chunk) for h in hits[:FULL_FORM_HITS]))
         cites = Citations(script)
@@ -150,7 +143,10 @@ class AnswerEngine:
             if period not in evidence:
                 return refusal(q.text, script, f"现有文件没有就“{period}”时期作出相关规定。", kind=answer.kind,
                                resolved=answer.resolved_question)
-        if answer.kind in ("target", "general") and QUANTITY.search(q.frame) and not figures(evidence):
+        quotes = " ".join(c.quote for c in answer.citations)
+        asks_quantity = answer.kind in ("target", "general") and QUANTITY.search(q.frame) \
+            or answer.kind == "date" and DURATION.search(q.frame)
+        if asks_quantity and not states_quantity(quotes):
             found = answer.citations[:1]
             reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体数字。", kind=answer.kind,
                             resolved=answer.resolved_question)
@@ -167,35 +163,7 @@ class AnswerEngine:
 
     def doc_hint(self, norm_question: str) -> set[str] | None:
         """Documents a question names ("一号文件", "促进法", "条例", "方案", a title), if any."""
-        found: set[str] = set()
-        for doc in self.snapshot.documents:
-            title = normalise_line(doc.title)
-            if len(title) >= 6 and title[:12] in norm_question:
-                found.add(doc.doc_id)
-        if found:
-            return found
-        for q_pat, title_pat in _DOC_GENRES:
-            if q_pat.search(norm_question):
-                ids = {d.doc_id for d in self.snapshot.documents if title_pat.search(normalise_line(d.title))}
-                if ids and len(ids) < len(self.snapshot.documents):
-                    return ids
-        return None
-
-
-def without_doc_names(norm_question: str, titles: list[str]) -> str:
-    """The question without the words that name a document: a stretch of a title (≥ 4 characters) or a
-    genre word ("一号文件", "条例", "促进法")."""
-    out = norm_question
-    for title in titles:
-        for size in range(min(len(title), len(out)), 3, -1):
-            spans = {out[i:i + size] for i in range(len(out) - size + 1)}
-            common = next((sp for sp in spans if sp in title), None)
-            if common:
-                out = out.replace(common, " ")
-                break
-    for q_pat, _ in _DOC_GENRES:
-        out = q_pat.sub(" ", out)
-    return out
+        return doc_hint(norm_question, self.retriever.docs)
 
 
 def summarise(q: Question) -> str:  # pragma: no cover - debugging aid

@@ -6,12 +6,14 @@ import re
 
 from ..index.snapshot import Snapshot
 from ..ingest.normalise import normalise_line
+from ..knowledge.articles import PENALTY_ASK, article_number
 from ..knowledge.clauses import Sentence, chunk_sentences
 from ..knowledge.owners import BODY_RE
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
+from ..numerals import cn_numeral
 from .compose import Citations, path_text, refusal, short_title
 from .evidence import ALT, TermStats, coverage, term_match
-from .penalty import PENALTY_ASK, article_number, find_penalty
+from .penalty import find_penalty
 from .question import DEFINITION, QUANTITY, Question, content_terms
 
 _CN_COUNT = "零一二三四五六七八九十"
@@ -87,6 +89,10 @@ class Handlers:
             ans = self.section_text(q, hits, cites)
             if ans.answered:
                 return ans
+            kind, number = q.label_refs[0]
+            if kind in ("article", "chapter") and not self._label_exists(kind, number):
+                word = {"article": "条", "chapter": "章"}[kind]
+                return refusal(q.text, cites.script, f"文件中没有第{cn_numeral(number)}{word}。", kind="general")
         if q.kind in ("target", "general") and PENALTY_ASK.search(q.frame):
             ans = self.penalty(q, hits, cites)
             if ans.answered:
@@ -333,6 +339,11 @@ class Handlers:
         if markers:
             text += "".join(f"[{m}]" for m in dict.fromkeys(markers))
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="list")
+
+    def _label_exists(self, kind: str, number: int) -> bool:
+        """True when a document asked about (all when none is named) has that article or chapter."""
+        return any(_label_matches(sec, kind, number) for doc_id, secs in self.sections.items()
+                   if not self.doc_ids or doc_id in self.doc_ids for sec in secs.values())
 
     def section_text(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         """"第五条讲了什么": the text of the named section."""

@@ -11,16 +11,11 @@ import re
 from dataclasses import dataclass
 
 from ..index.snapshot import Snapshot
+from ..knowledge.articles import PENALTY, article_number, cited_articles
 from ..knowledge.clauses import Sentence, chunk_sentences
 from ..models import Chunk
-from ..numerals import cn_to_int
 from .evidence import TermStats, coverage
 
-# the question asks what happens to whoever breaks a rule
-PENALTY_ASK = re.compile(r"罚|处罚|法律责任|违法.*(后果|怎么办|怎么处理)|(后果|责任)是什么")
-_PENALTY = re.compile(r"罚款|罚金|处罚|没收|吊销|拘留|警告|处分")
-_CITES = re.compile(r"违反本(?:条例|法|办法|规定|决定|细则)?第([一二三四五六七八九十百零]+)条")
-_ARTICLE = re.compile(r"^第([一二三四五六七八九十百零]+)条")
 # words of the asking, not of the act
 _ASK_TERMS = re.compile(r"罚|^(最多|最高|最少|最低|多少钱|怎么|后果|责任|法律责任|违法|违规)$")
 
@@ -34,15 +29,6 @@ class PenaltyMatch:
     quote: str  # the provision as written, for the citation
     text: str  # the whole provision: "违反…规定，…责令限期改正；逾期不改正的，处…罚款。"
     act: Sentence | None
-
-
-def article_number(chunk: Chunk) -> int | None:
-    """The article (第X条) a chunk belongs to, if its document is organised in articles."""
-    for label in reversed(chunk.norm_section_path):
-        m = _ARTICLE.match(label)
-        if m:
-            return cn_to_int(m.group(1))
-    return None
 
 
 def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: set[str],
@@ -64,11 +50,11 @@ def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: se
     best: PenaltyMatch | None = None
     for c in chunks:
         for quote, text in _provisions(chunk_sentences(c)):
-            if not _PENALTY.search(text):
+            if not PENALTY.search(text):
                 continue
             score, act = coverage(terms, text, stats) + _bonus(hit_rank, c), None
-            for m in _CITES.finditer(text):
-                for a in articles.get((c.doc_id, cn_to_int(m.group(1)) or -1), []):
+            for cited in cited_articles(text):
+                for a in articles.get((c.doc_id, cited), []):
                     a_score = coverage(terms, a.norm, stats) + _bonus(hit_rank, a.chunk)
                     if a_score > score:
                         score, act = a_score, a

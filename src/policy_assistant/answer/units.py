@@ -39,6 +39,10 @@ UNIT_CLASSES = [
     UnitClass("人数", re.compile(r"多少(万)?人(?!民|才|员|居|口)|几(万)?人(?!民|才|员|居|口)|人口(有|是|为)?多少|多少人口|人数"),
               _stated(r"人|名|万人")),
     UnitClass("重量", re.compile(r"多少(万|亿)?(吨|斤|公斤|千克)"), _stated(r"吨|斤|公斤|千克")),
+    # a count of things: "有多少个行政村" is not answered by "行政村占比85%"
+    UnitClass("数量", re.compile(r"(多少|几)(个|家|座|所|处|户|条|项|批)(?!方面|部分|章|节|百分点)"),
+              re.compile(_NUM + r"\s*(?:个|家|座|所|处|户|条|项|批|支|张|类|种|名|人)"
+                         r"|\d+(?:\.\d+)?\s*[万千]?\s*(?:村|镇|园|区|场|基地|中心|站)")),  # 千村示范 is a name
     UnitClass("长度", re.compile(r"多少(公里|千米|米)|多长"), _stated(r"公里|千米|米")),
 ]
 
@@ -54,3 +58,17 @@ def asked_unit(norm_question: str) -> UnitClass | None:
 def states_unit(text: str, unit: UnitClass) -> bool:
     """True when ``text`` states a figure in ``unit``'s family."""
     return bool(unit.stated.search(normalise_line(re.sub(r"\[\d+\]", "", text))))
+
+
+# a quantity stated in words or digits, with what it counts: 十年, 千亿斤, 360个, 85%, 5.7万元 (not a bare year)
+_QUANTITY = re.compile(
+    r"(?<![第\d])(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*[万亿千百]?\s*"
+    r"(?:%|％|个|家|座|所|处|户|条|项|批|支|张|类|种|名|人|次|倍|成|年|月|天|日|周|小时|元|斤|吨|亩|公顷|平方米|公里|米|头|只|宗|套|台|辆)"
+    r"|\d+(?:\.\d+)?\s*[万亿]"  # 4.7万 (but 千万工程 is a name)
+)
+
+
+def states_quantity(text: str) -> bool:
+    """True when ``text`` states some quantity; a year alone ("2023年") does not count."""
+    norm = normalise_line(re.sub(r"\[\d+\]", "", text))
+    return any(not re.fullmatch(r"(19|20)\d\d年", m.group(0).strip()) for m in _QUANTITY.finditer(norm))

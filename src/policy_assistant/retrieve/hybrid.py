@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from ..index.encoders import Encoder
+from ..index.lexical import tokenize
 from ..index.snapshot import Snapshot
 from ..index.vectorstore import StoreFilter
-from ..ingest.normalise import normalise_query
-from ..models import Hit
+from ..ingest.normalise import normalise_line, normalise_query
+from ..knowledge.articles import PENALTY_ASK, article_number, penalty_citations
+from ..models import Chunk, Hit
 from .fusion import rrf, top, weighted
+from .planner import DocRef, defined_aliases, doc_hint, with_aliases, without_doc_names
 
 
 @dataclass
@@ -37,14 +40,21 @@ class HybridRetriever:
         self.snapshot = snapshot
         self.encoder = encoder
         self.settings = settings
+        self.docs = [DocRef(d.doc_id, normalise_line(d.title)) for d in snapshot.documents]
+        self._aliases: dict[str, str] | None = None
+        self._penalties: dict[tuple[str, int], list[Chunk]] | None = None
 
-    def search(self, query: str, k: int | None = None, flt: SearchFilter | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, flt: SearchFilter | None = None, plan: bool = True) -> list[Hit]:
         """Best ``k`` chunks for a question in either script.
 
         Args:
             query: the user's text (Simplified or Traditional, any width).
             k: how many hits (settings.top_k by default).
             flt: optional document / year filter.
+            plan: without a filter, read the question first (``retrieve/planner.py``): a document it
+                names becomes the filter and leaves the query; abbreviations the documents define
+                bring their full forms; a penalty question brings the provisions that punish what
+                the hits prescribe.
         Returns:
             Hits, best first, with fused score and each retriever's rank (None when the store fused
             natively and ranks are not reported).
@@ -53,6 +63,38 @@ class HybridRetriever:
         norm = normalise_query(query)
         if not norm or not self.snapshot.chunks:
             return []
+        if not plan or flt is not None:
+            return self._search(norm, k, flt)
+        norm = with_aliases(norm, self.aliases)
+        hits: list[Hit] = []
+        ids = doc_hint(norm, self.docs)
+        if ids:
+            rest = without_doc_names(norm, [d.title for d in self.docs if d.doc_id in ids])
+            hits = self._search(rest if tokenize(rest) else norm, k, SearchFilter(doc_ids=ids))
+        hits = hits or self._search(norm, k, None)
+        return self._with_penalties(hits, k) if PENALTY_ASK.search(norm) else hits
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Abbreviations the documents define, with their full forms (found once per snapshot)."""
+        if self._aliases is None:
+            self._aliases = defined_aliases(self.snapshot.chunks)
+        return self._aliases
+
+    def _with_penalties(self, hits: list[Hit], k: int) -> list[Hit]:
+        """Each hit followed by the penalty provisions citing its article ("违反本条例第二十六条…")."""
+        if self._penalties is None:
+            self._penalties = penalty_citations(self.snapshot.chunks)
+        out: list[Hit] = []
+        seen: set[str] = set()
+        for h in hits:
+            for c in [h.chunk, *self._penalties.get((h.chunk.doc_id, article_number(h.chunk) or -1), [])]:
+                if c.chunk_id not in seen:
+                    seen.add(c.chunk_id)
+                    out.append(h if c is h.chunk else Hit(chunk=c, score=h.score))
+        return out[:k]
+
+    def _search(self, norm: str, k: int, flt: SearchFilter | None) -> list[Hit]:
         store = self.snapshot.vector_store
         sflt = StoreFilter(frozenset(flt.doc_ids) if flt.doc_ids else None, flt.year) if flt is not None else None
         n_cand = max(self.settings.candidates, k * 3)

@@ -1,0 +1,45 @@
+"""Articles of regulations and laws (第X条) and the penalty provisions that cite them."""
+
+from __future__ import annotations
+
+import re
+
+from ..models import Chunk
+from ..numerals import cn_to_int
+
+# a question about what happens to whoever breaks a rule
+PENALTY_ASK = re.compile(r"罚|处罚|法律责任|违法.*(后果|怎么办|怎么处理)|(后果|责任)是什么")
+# a provision that punishes
+PENALTY = re.compile(r"罚款|罚金|处罚|没收|吊销|拘留|警告|处分")
+_CITES = re.compile(r"违反本(?:条例|法|办法|规定|决定|细则)?第([一二三四五六七八九十百零]+)条")
+_ARTICLE = re.compile(r"^第([一二三四五六七八九十百零]+)条")
+
+
+def article_number(chunk: Chunk) -> int | None:
+    """The article (第X条) a chunk belongs to, if its document is organised in articles."""
+    for label in reversed(chunk.norm_section_path):
+        m = _ARTICLE.match(label)
+        if m:
+            return cn_to_int(m.group(1))
+    return None
+
+
+def cited_articles(norm_text: str) -> list[int]:
+    """Articles of the same document a text cites as "违反本条例第X条"."""
+    out = []
+    for m in _CITES.finditer(norm_text):
+        n = cn_to_int(m.group(1))
+        if n is not None and n not in out:
+            out.append(n)
+    return out
+
+
+def penalty_citations(chunks: list[Chunk]) -> dict[tuple[str, int], list[Chunk]]:
+    """(document, article) → the chunks whose penalty provisions cite that article."""
+    out: dict[tuple[str, int], list[Chunk]] = {}
+    for c in chunks:
+        if "违反" not in c.norm_text or not PENALTY.search(c.norm_text):
+            continue
+        for n in cited_articles(c.norm_text):
+            out.setdefault((c.doc_id, n), []).append(c)
+    return out

@@ -1,0 +1,84 @@
+"""Query planning before retrieval: which documents a question names, what it asks about them, and
+the full forms of the abbreviations the documents define.
+
+"乡村振兴促进法什么时候施行" is a question about one document: its title words match that document's
+header, not the article that answers ("本法自2021年6月1日起施行"). So the named document becomes a
+filter and its name leaves the query. "千万工程" is defined by the corpus itself ("“千村示范、万村整治”
+工程（以下简称“千万工程”）"), so the full form joins the query and clauses using only it are found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..models import Chunk
+
+# (what the question says, what the document title looks like)
+DOC_GENRES = [
+    (re.compile(r"一号文件|中央文件|中共中央|国务院.*意见"), re.compile(r"^中共中央")),
+    (re.compile(r"促进法|振兴法|这部法|该法|法律"), re.compile(r"法$")),
+    (re.compile(r"条例|条列|污水.*管理办法"), re.compile(r"条例")),
+    (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)"), re.compile(r"经验")),
+    (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
+]
+# "“千村示范、万村整治”工程（以下简称“千万工程”）"
+_ALIAS = re.compile(r"([\u4e00-\u9fff“”\"、]{2,40})[(（]\s*以下简称\s*[“\"]?([\u4e00-\u9fff]{2,12})[”\"]?\s*[)）]")
+
+
+@dataclass
+class DocRef:
+    """A document as the planner sees it."""
+
+    doc_id: str
+    title: str  # normalised
+
+
+def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
+    """Documents a question names ("一号文件", "促进法", "条例", "方案", a title), if any."""
+    found = {d.doc_id for d in docs if len(d.title) >= 6 and d.title[:12] in norm_question}
+    if found:
+        return found
+    for q_pat, title_pat in DOC_GENRES:
+        if q_pat.search(norm_question):
+            ids = {d.doc_id for d in docs if title_pat.search(d.title)}
+            if ids and len(ids) < len(docs):
+                return ids
+    return None
+
+
+def without_doc_names(norm_question: str, titles: list[str]) -> str:
+    """The question without the words that name a document: a stretch of a title (≥ 4 characters) or a
+    genre word ("一号文件", "条例", "促进法")."""
+    out = norm_question
+    for title in titles:
+        for size in range(min(len(title), len(out)), 3, -1):
+            spans = {out[i:i + size] for i in range(len(out) - size + 1)}
+            common = next((sp for sp in spans if sp in title), None)
+            if common:
+                out = out.replace(common, " ")
+                break
+    for q_pat, _ in DOC_GENRES:
+        out = q_pat.sub(" ", out)
+    return out
+
+
+def defined_aliases(chunks: list[Chunk]) -> dict[str, str]:
+    """Abbreviations the documents define ("以下简称“千万工程”"), mapped to their full forms."""
+    out: dict[str, str] = {}
+    for c in chunks:
+        if "简称" not in c.norm_text:
+            continue
+        for m in _ALIAS.finditer(c.norm_text):
+            run, short = m.group(1), m.group(2)
+            start = run.find(short[0])
+            full = run[start:].strip("“”\"") if start >= 0 else ""
+            if full and full != short and short not in out:
+                out[short] = full
+    return out
+
+
+def with_aliases(norm_query: str, aliases: dict[str, str]) -> str:
+    """The query with the full form of every defined abbreviation it uses appended."""
+    extra = [full for short, full in aliases.items() if short in norm_query and full not in norm_query]
+    return norm_query + (" " + " ".join(extra) if extra else "")
