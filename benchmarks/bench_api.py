@@ -20,8 +20,8 @@ import json
 import os
 import socket
 import statistics
-import sys
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
