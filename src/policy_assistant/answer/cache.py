@@ -35,15 +35,6 @@ class AnswerCache:
         self._flights: dict[Hashable, _Flight] = {}
         self.computed = 0  # answers computed (for tests and benchmarks)
 
-    def get(self, key: Hashable) -> Answer | None:
-        """A copy of the cached answer for ``key``, or None (in-flight ones are not waited for)."""
-        with self._lock:
-            cached = self._answers.get(key)
-            if cached is None:
-                return None
-            self._answers.move_to_end(key)
-        return cached.model_copy(deep=True)
-
     def get_or_compute(self, key: Hashable, compute: Callable[[], Answer]) -> Answer:
         """The answer for ``key``: cached, awaited from a caller computing it now, or computed here.
 
