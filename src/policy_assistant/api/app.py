@@ -32,10 +32,12 @@ Errors are `{"error": {"code", "message", "message_zh"}}`; invalid requests are 
 
 
 def warm_up(service: PolicyService) -> None:
-    """Build the index from the corpus if there is none, then load it, the encoder, the tokenizer and the engine."""
+    """Build the index from the corpus if there is none, then load it, the encoders, the tokenizer and the engine."""
     report = service.ensure_index()
     if report is not None:
         log.info("index built: %d documents, %d chunks in %.1fs", report.documents, report.chunks, report.seconds)
+    if service.load_serving_models():
+        log.info("questions are embedded with the batched folder model")
     service.engine()
     service.search("乡村振兴", k=1)
 

@@ -40,7 +40,13 @@ def _pos_tokenizer() -> Any:
 
 def place_names(norm_text: str) -> list[str]:
     """Place names (jieba POS tag ``ns``) in a normalised text: 萧山区, 上海市, 安吉县."""
-    return [w.word for w in _pos_tokenizer().cut(norm_text) if w.flag == "ns" and len(w.word) >= 2]
+    return list(_place_names(norm_text))
+
+
+@lru_cache(maxsize=4096)
+def _place_names(norm_text: str) -> tuple[str, ...]:
+    # memoised: POS tagging is the slowest step of reading a question, and answering asks it twice
+    return tuple(w.word for w in _pos_tokenizer().cut(norm_text) if w.flag == "ns" and len(w.word) >= 2)
 
 
 def words(norm_text: str) -> list[str]:

@@ -45,22 +45,22 @@ def to_traditional(text: str) -> str:
     return str(_s2t().convert(text))
 
 
+# full-width ASCII (U+FF01..U+FF5E) sits 0xFEE0 above its half-width twin; U+3000 is the ideographic space
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: ord(" ")}
+NORMALISED_LINES_CACHED = 65536  # lines of the corpus and of recent answers; each is a few hundred bytes
+
+
 def to_halfwidth(text: str) -> str:
     """Full-width ASCII (digits, letters, punctuation) and the ideographic space to half-width."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        elif code == 0x3000:
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_HALFWIDTH)
 
 
+@lru_cache(maxsize=NORMALISED_LINES_CACHED)
 def normalise_line(line: str) -> str:
-    """Normalise one line: NFC, half-width, Simplified, spaces tidied (no newline changes)."""
+    """Normalise one line: NFC, half-width, Simplified, spaces tidied (no newline changes).
+
+    Memoised: answering normalises the same corpus sentences and headings again for every question.
+    """
     line = unicodedata.normalize("NFC", line)
     line = to_halfwidth(line)
     line = to_simplified(line)

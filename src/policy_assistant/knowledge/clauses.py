@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..ingest.normalise import normalise_line
 from ..ingest.sentences import split_sentence_spans
@@ -21,8 +22,10 @@ class Sentence:
 
 def chunk_sentences(chunk: Chunk) -> list[Sentence]:
     """The sentences of a chunk, in order (line breaks also end a sentence)."""
-    out = []
-    for i, (s, e) in enumerate(split_sentence_spans(chunk.text)):
-        original = chunk.text[s:e]
-        out.append(Sentence(chunk, i, original, normalise_line(original)))
-    return out
+    return [Sentence(chunk, i, original, norm) for i, (original, norm) in enumerate(_split(chunk.text))]
+
+
+@lru_cache(maxsize=16384)
+def _split(text: str) -> tuple[tuple[str, str], ...]:
+    # memoised by text: the answer engine splits the same retrieved chunks again for every question
+    return tuple((text[s:e], normalise_line(text[s:e])) for s, e in split_sentence_spans(text))
