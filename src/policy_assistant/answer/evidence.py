@@ -10,9 +10,10 @@ from ..index.snapshot import Snapshot, lexical_text
 
 ALT = "|"
 _HAN_TERM = re.compile(r"[\u4e00-\u9fff]+")
-# gaps allowed between the characters of a short form inside its full form: a few Han characters,
-# with list and quote marks ("千村示范、万村整治”工程"), no clause break
-_GAP = r"(?:[、“”\"()（）]?[\u4e00-\u9fff]){0,3}?[、“”\"()（）]?"
+# between the characters of a short form inside its full form: at most three Han characters, with
+# list and quote marks ("千村示范、万村整治”工程"), never a clause break
+_GAP_HAN = 3
+_GAP_MARKS = "、“”\"()（）"
 
 
 def full_forms(term: str, text: str, limit: int = 2) -> list[str]:
@@ -24,10 +25,19 @@ def full_forms(term: str, text: str, limit: int = 2) -> list[str]:
     if not 3 <= len(term) <= 6 or not _HAN_TERM.fullmatch(term):
         return []
     counts: dict[str, int] = {}
-    for m in re.finditer(_GAP.join(re.escape(ch) for ch in term), text):
-        if m.group(0) != term and len(m.group(0)) <= 2 * len(term) + 4:
-            counts[m.group(0)] = counts.get(m.group(0), 0) + 1
+    for m in _subsequence(term).finditer(text):
+        form = m.group(0)
+        gaps = m.groups()
+        if form != term and all(sum(1 for ch in g if ch not in _GAP_MARKS) <= _GAP_HAN and
+                                all("\u4e00" <= ch <= "\u9fff" or ch in _GAP_MARKS for ch in g) for g in gaps):
+            counts[form] = counts.get(form, 0) + 1
     return sorted(counts, key=lambda e: -counts[e])[:limit]
+
+
+@lru_cache(maxsize=4096)
+def _subsequence(term: str) -> re.Pattern[str]:
+    # a cheap pattern (no large character classes to compile); the gaps are checked in Python
+    return re.compile("(.{0,7}?)".join(re.escape(ch) for ch in term))
 
 
 def with_full_forms(terms: list[str], text: str) -> list[str]:
