@@ -8,13 +8,15 @@ from policy_assistant.answer.spelling import Speller
 from policy_assistant.answer.units import asked_unit, states_unit
 from policy_assistant.answer.verify import unsupported_figures
 
-CORPUS = "推进宅基地建房一次申请。严格执行休禁渔期制度。污水处理设施的运行维护。临安区的经验。"
+CORPUS = ("推进宅基地建房一次申请。严格执行休禁渔期制度。污水处理设施的运行维护。临安区的经验。"
+          "创建清廉村居数量超过100个。收入200万元以上行政村占比达到85%。")
 
 
 @pytest.mark.parametrize(("typed", "meant"), [
     ("宅机地怎么审批", "宅基地怎么审批"),
     ("休禁鱼期是什么制度", "休禁渔期是什么制度"),
     ("污水处里设施谁维护", "污水处理设施谁维护"),
+    ("清联村居要创建多少个", "清廉村居要创建多少个"),  # the typo hides inside a word jieba knows (联村)
 ])
 def test_speller_fixes_homophone_typos(typed: str, meant: str) -> None:
     fixed, fixes = Speller(CORPUS).correct(typed)
@@ -26,6 +28,7 @@ def test_speller_fixes_homophone_typos(typed: str, meant: str) -> None:
     "临平区的污水处理设施谁维护",  # a place name is never "corrected" into one the corpus knows
     "村里的设施归哪个部门管",  # known words (村里, 部门) stay as typed
     "GDP目标是多少",
+    "行政村占比要达到多少",  # jieba cuts 占|比要; 比 belongs to 占比, not a typo of 必要
 ])
 def test_speller_leaves_known_words_and_places_alone(question: str) -> None:
     fixed, fixes = Speller(CORPUS).correct(question)

@@ -18,6 +18,8 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
 _PLACE_END = re.compile(r"[区县市镇乡村省州]$")
 MAX_SPAN = 6  # longest corpus phrase looked for around a character
+CORPUS_WORD_USES = 3  # a span the corpus uses this often counts as a word even if jieba does not know it
+PHRASE = 4  # a run this long that one homophone swap makes a corpus phrase is taken as a typo
 
 
 @lru_cache(maxsize=65536)
@@ -61,10 +63,12 @@ class Speller:
             best: tuple[int, int, str] | None = None
             for i in range(start, pos):
                 ch = chars[i]
+                if (start == i and self._pairs_used(chars, i - 1)) or (i == pos - 1 and self._pairs_used(chars, i)):
+                    continue  # 占|比要: the character belongs to the word beside it, the cut is jieba's
                 for cand in self._homophones(ch, chars, i):
                     chars[i] = cand
                     fixed = "".join(chars[start:pos])
-                    if fixed in self._text:
+                    if fixed in self._text and self._is_word(chars, start, pos):
                         cover = self._cover(chars, i)
                         if best is None or cover > best[0]:
                             best = (cover, i, cand)
@@ -72,7 +76,54 @@ class Speller:
             if best is not None:
                 chars[best[1]] = best[2]
                 fixes.append((word, "".join(chars[start:pos])))
+        self._fix_phrases(chars, fixes)
         return "".join(chars), fixes
+
+    def _fix_phrases(self, chars: list[str], fixes: list[tuple[str, str]]) -> None:
+        """A typo inside a word the segmenter does know (清联村居 cut as 清/联村/居): a run of
+        ``PHRASE`` Han characters the corpus never uses that one homophone swap turns into one it does."""
+        i = 0
+        while i + PHRASE <= len(chars):
+            window = "".join(chars[i:i + PHRASE])
+            if not _HAN_WORD.fullmatch(window) or window in self._text:
+                i += 1
+                continue
+            found = None
+            for j in range(i, i + PHRASE):
+                ch = chars[j]
+                for cand in self._homophones(ch, chars, j):
+                    chars[j] = cand
+                    joins = (j > i and self._pairs_known(chars, j - 1)) or (j < i + PHRASE - 1 and self._pairs_known(chars, j))
+                    if joins and "".join(chars[i:i + PHRASE]) in self._text:
+                        found = (j, cand)
+                        break
+                chars[j] = ch
+                if found:
+                    break
+            if found:
+                chars[found[0]] = found[1]
+                fixes.append((window, "".join(chars[i:i + PHRASE])))
+                i += PHRASE
+            else:
+                i += 1
+
+    def _pairs_used(self, chars: list[str], i: int) -> bool:
+        """True when characters ``i`` and ``i + 1`` form a known word or a pair the corpus uses (占比)."""
+        return self._pairs_known(chars, i) or 0 <= i < len(chars) - 1 and chars[i] + chars[i + 1] in self._bigrams
+
+    @staticmethod
+    def _pairs_known(chars: list[str], i: int) -> bool:
+        """True when characters ``i`` and ``i + 1`` form a word jieba knows."""
+        return 0 <= i < len(chars) - 1 and word_known(chars[i] + chars[i + 1])
+
+    def _is_word(self, chars: list[str], start: int, end: int) -> bool:
+        """The corrected span is a word, alone or with a neighbour (宅基 + 地), not a chance substring (其要)."""
+        word = "".join(chars[start:end])
+        before = chars[start - 1] if start > 0 else ""
+        after = chars[end] if end < len(chars) else ""
+        if self._text.count(word) >= CORPUS_WORD_USES:  # 运维: the corpus's own vocabulary
+            return True
+        return any(word_known(w) for w in (word, before + word, word + after, before + word + after) if len(w) >= 2)
 
     def _homophones(self, ch: str, chars: list[str], i: int) -> list[str]:
         """Corpus characters that sound like ``ch`` and form a corpus bigram with a neighbour."""
