@@ -194,3 +194,39 @@ def test_quantity_questions_need_a_quantity_not_a_year(real_service, question: s
 def test_count_question_is_not_answered_by_a_share(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("余杭区一共有多少个行政村")
     assert not a.answered, a.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("这份实施方案的落款日期是哪天？", "2023年4月11日"),
+    ("条例哪天开始生效", "2020年1月1日"),
+    # 施行 here dates the facilities, the question asks for the renovation deadline
+    ("条例施行前就在用、出水不达标的设施，什么时候之前要改造完？", "时限"),
+])
+def test_date_questions_answer_the_event_asked(real_service, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert a.answered and expected in a.answer, a.answer
+
+
+@pytest.mark.parametrize("question", [
+    "乡村振兴促进法的实施细则什么时候出台",  # another document's issuance
+    "污水处理设施运维合同什么时候到期",  # "日常养护" is not a date
+])
+def test_date_questions_the_documents_do_not_answer(real_service, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert not a.answered, a.answer
+
+
+def test_baseline_year_stated_in_a_clause(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    a = real_service.ask("2003年是多少", [Message(role="user", content="浙江农村居民人均可支配收入2022年是多少？")])
+    assert a.answered and "5431元" in a.answer
+    # "比2022年下降0.01" names 2022 as a baseline without its value
+    assert not real_service.ask("2022年城乡居民收入倍差是多少?").answered
+
+
+def test_definition_by_a_collective_name(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("条例所说的农村生活污水包括哪些？")
+    assert a.answered and "民宿" in a.answer and a.citations[0].section_path == ["第二条"]
+    a = real_service.ask("条例里的排水户是什么意思")
+    assert a.answered and "以下统称排水户" in a.answer

@@ -139,6 +139,10 @@ class Handlers:
                 # "2023年中央一号文件…": the year names the document, whose targets carry no year of their own
                 chosen = [t for t in family if t.year is None and any(str(y) in t.doc_title for y in q.years)]
             if not chosen:
+                # a baseline stated in the clause: "由2003年5431元提高到2022年37565元" answers "2003年是多少"
+                chosen = [t for s_, t in scored[:8] if s_ >= best_score - 0.05
+                          and any(re.search(f"{y}年(?:底|末)?(?:的|为|是)?\\d", t.clause) for y in q.years)][:1]
+            if not chosen:
                 years = sorted({t.year for t in family if t.year} | {t.year for s, t in scored[:5] if t.year and s >= best_score - 0.05})
                 said = "；".join(self._target_line(t, cites) for t in family[:3])
                 have = "、".join(f"{y}年" for y in years)
@@ -369,24 +373,31 @@ class Handlers:
         ("按照“一园一主业”发展模式支持…创建特色产业平台").
         """
         quoted = re.search(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]", q.norm)
+        named = _DEFINED.search(q.norm)
         known = [t for t in terms if self.stats.in_corpus(t)]
-        key = quoted.group(1) if quoted else max(known or terms, key=self.stats.idf).split(ALT)[0]
-        defines = re.compile(re.escape(key) + r"[^。]{0,6}(?:是指|指的是|即|是一项|是一种)|所称[^。]{0,10}" + re.escape(key) + r"|以下简称")
+        if quoted:
+            key = quoted.group(1)
+        elif named:
+            key = named.group(1)  # "条例所说的农村生活污水包括哪些": the whole phrase, not its rarest word
+        else:
+            key = max(known or terms, key=self.stats.idf).split(ALT)[0]
+        defines = re.compile(re.escape(key) + r"[^。]{0,6}(?:是指|指的是|即|是一项|是一种)|所称[^。]{0,10}" + re.escape(key) + r"|以下简称|以下统称" + re.escape(key))
         ranked = [h.chunk for h in hits[:8]]
         ranked += [c for c in self.snap.chunks if c not in ranked and (not self.doc_ids or c.doc_id in self.doc_ids)
                    and key in c.norm_text]
+        # "本条例所称农村生活污水，是指…" before "所称农村生活污水处理设施…": the key must end where the definition begins
+        exact = re.compile(r"所称" + re.escape(key) + r"(?![\u4e00-\u9fff])|" + re.escape(key) + r"[,，]?(?:是指|指的是|即)")
+        candidates = [(chunk, sent) for chunk in ranked for sent in chunk_sentences(chunk) if key in sent.norm]
+        candidates.sort(key=lambda cs: not exact.search(cs[1].norm))  # stable: retrieval order otherwise
         mention: tuple[Chunk, str] | None = None
-        for chunk in ranked:
-            for sent in chunk_sentences(chunk):
-                if key not in sent.norm:
-                    continue
-                if defines.search(sent.norm):
-                    rest = self._rest_of_sentence(chunk_sentences(chunk), sent.text) if sent.norm.endswith((";", "；")) else ""
-                    n = cites.add(chunk, sent.text + rest)
-                    where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
-                    return Answer(question=q.text, answer=f"根据{where}：{sent.norm}{rest}[{n}]", answered=True,
-                                  citations=cites.items, kind="general")
-                mention = mention or (chunk, sent.text)
+        for chunk, sent in candidates:
+            if defines.search(sent.norm):
+                rest = self._rest_of_sentence(chunk_sentences(chunk), sent.text) if sent.norm.endswith((";", "；")) else ""
+                n = cites.add(chunk, sent.text + rest)
+                where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
+                return Answer(question=q.text, answer=f"根据{where}：{sent.norm}{rest}[{n}]", answered=True,
+                              citations=cites.items, kind="general")
+            mention = mention or (chunk, sent.text)
         if mention is None:
             return refusal(q.text, cites.script, f"现有文件中没有找到关于“{key}”的内容。", kind="general")
         chunk, text = mention
@@ -402,7 +413,7 @@ class Handlers:
             doc = self.snap.doc_by_id[doc_id]
             title = short_title(doc.title, cites.script)
             chunks = [c for c in self.snap.chunks if c.doc_id == doc_id]
-            want_effective = bool(re.search(r"施行|生效|实施日期|起施行", q.norm))
+            want_effective = _asks_when(q.norm, r"施行|生效|实施日期|起施行")
             want_number = "文号" in q.norm
             want_addressees = bool(re.search(r"发给|主送|下发给|印发给|发到", q.norm))
             event = next((words for pat, words in _EVENTS if pat.search(q.norm)), None)
@@ -418,7 +429,7 @@ class Handlers:
                 if not said:
                     cites.add(chunks[0], chunks[0].text[:120])
                     return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", cites, kind="date-refused")
-            want_issuer = bool(re.search(r"发文(单位|机关)|(哪个|什么)(单位|部门|机关)(发|印发|发布|出台)|谁发的|发的文|落款", q.norm))
+            want_issuer = bool(re.search(r"发文(单位|机关)|(哪个|什么)(单位|部门|机关)(发|印发|发布|出台)|谁发的|发的文|落款(?!日期|时间)", q.norm))
             period = re.search(r"(\d{4})\s*[-—–至到]\s*(\d{4})\s*年", normalise_line(doc.title))
             if period and re.search(r"管到|实施期|期限|起止|哪几年|到哪一年|到哪年|时间跨度", q.norm):
                 c = chunks[0]
@@ -426,13 +437,16 @@ class Handlers:
                 n = cites.add(c, sent.text if sent else c.text[:200])
                 return Answer(question=q.text, answer=f"{title}的实施期为{period.group(1)}—{period.group(2)}年[{n}]。",
                               answered=True, citations=cites.items, kind="date")
-            issuance = want_issuer or want_number or bool(re.search(r"印发|发布|落款|出台|下发|通过|施行|生效|文号|发文", q.norm))
+            issuance = want_issuer or want_number or want_effective or _asks_when(q.norm, r"印发|发布|落款|出台|下发|通过|文号|发文")
             doc_title_norm = normalise_line(doc.title)
             topic = [t for t in q.terms if t not in doc_title_norm]
+            other_doc = [t for t in topic if _DOC_TYPE.search(t) and t not in doc_title_norm]
+            if issuance and other_doc:
+                issuance = False  # "促进法的实施细则什么时候出台": the issuance of another document
             if topic and not issuance:
                 # "中期评估安排在什么时候": only a dated sentence about that topic answers it
                 dated = [(coverage(topic, s.norm, self.stats), c, s) for c in chunks for s in chunk_sentences(c)
-                         if re.search(r"\d{4}\s*年|[月日]|节", s.norm)]
+                         if re.search(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六七八九十]+月|节|时限|期限|之前|以前|届满|期满", s.norm)]
                 good = [d for d in dated if d[0] >= 0.5]
                 if not good:
                     cites.add(chunks[0], chunks[0].text[:120])  # the document itself, so its title is cited
@@ -594,6 +608,19 @@ class Handlers:
             out += "\n" + self.snap.chunks[nxt].norm_text
             nxt += 1
         return out.strip()[:limit].replace("\n", "")
+
+
+# the phrase a definition question asks about: "所说的X包括哪些", "X是什么意思", "X是指什么"
+_DEFINED = re.compile(r"(?:所说的|所称的|所指的|所称|里的|中的)([\u4e00-\u9fff]{2,16}?)(?:包括|包含|是指|指的是|是什么|怎么定义|如何定义|的定义|的含义|有哪些)")
+_DOC_TYPE = re.compile(r"(细则|办法|意见|通知|方案|条例|规划|决定|标准|指南|规定)$")
+_WHEN = r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多会儿"
+
+
+def _asks_when(norm_question: str, event: str) -> bool:
+    """True when the question asks the date of ``event`` (a regex): the event and the asking words sit in
+    one clause ("什么时候施行", "施行日期"), not "条例施行前…，什么时候之前要改造完"."""
+    return bool(re.search(f"(?:{_WHEN})[^，,。；;？?]{{0,6}}(?:{event})|(?:{event})[^，,。；;？?]{{0,6}}(?:{_WHEN})", norm_question)
+                or re.fullmatch(f"[^，,。；;？?]*(?:{event})[^，,。；;？?]*[?？]?", norm_question) and re.search(_WHEN, norm_question))
 
 
 def _counted_items(norm_question: str) -> tuple[int, str] | None:
