@@ -230,3 +230,23 @@ def test_definition_by_a_collective_name(real_service) -> None:  # type: ignore[
     assert a.answered and "民宿" in a.answer and a.citations[0].section_path == ["第二条"]
     a = real_service.ask("条例里的排水户是什么意思")
     assert a.answered and "以下统称排水户" in a.answer
+
+
+@pytest.mark.parametrize(("question", "figures"), [
+    ("农创客累计培育了多少", ["4.7万名"]),  # 超4.7万名: a magnitude with a counted unit
+    ("浙江城乡居民收入比从多少缩小到了多少？", ["2.43", "1.90"]),  # unitless ratios after 从/缩小到
+    ("十四五期间未来社区创建项目要推出多少个？覆盖多大比例的城镇社区？", ["66个", "50%以上"]),  # two things asked
+])
+def test_targets_the_ledger_now_reads(real_service, question: str, figures: list[str]) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert a.answered, a.answer
+    for f in figures:
+        assert f in a.answer
+    assert not unsupported_figures(a.answer, a.citations)
+
+
+def test_generic_place_words_are_not_place_names() -> None:
+    from policy_assistant.index.lexical import place_names
+
+    assert place_names("覆盖多大比例的城镇社区") == []
+    assert place_names("萧山区的目标") == ["萧山区"]

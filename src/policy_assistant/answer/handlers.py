@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..index.lexical import place_names
 from ..index.snapshot import Snapshot
 from ..ingest.normalise import normalise_line
 from ..knowledge.articles import PENALTY_ASK, article_number
@@ -160,10 +161,11 @@ class Handlers:
                     and coverage(q.terms, t.indicator, self.stats) >= 0.5:
                 chosen.append(t)
         # a question asking for two things ("建几条，产值多少"): answer the part the first match leaves open
+        places = set(place_names(q.norm))  # "浙江…从多少缩小到多少": the place is not a second thing asked
         multi = len(QUANTITY.findall(q.frame)) >= 2 or bool(re.search(r"各|分别|以及|和[^，。？?]*(多少|几)", q.norm))
         for _ in range(2 if multi else 0):
-            said = " ".join(t.clause + " " + " ".join(t.norm_section_path) for t in chosen)
-            rest = [w for w in q.terms if self.stats.in_corpus(w) and term_match(w, said) < 1.0]
+            said = " ".join(f"{t.scope} {t.clause} {' '.join(t.norm_section_path)}" for t in chosen)
+            rest = [w for w in q.terms if self.stats.in_corpus(w) and term_match(w, said) < 1.0 and w not in places]
             if not rest or len(chosen) >= 4:
                 break
             extra = [

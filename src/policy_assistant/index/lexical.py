@@ -22,6 +22,11 @@ STOPWORDS = frozenset(
 )
 
 
+# words jieba tags as places that name no particular place
+GENERIC_PLACES = frozenset(["城镇", "城市", "城乡", "乡村", "农村", "村庄", "乡镇", "社区", "街道", "山区", "平原", "沿海", "海岛",
+                            "全国", "全省", "全市", "全区", "各地", "地方", "当地", "本地", "国内", "国外", "境外", "城郊", "郊区"])
+
+
 @lru_cache(maxsize=1)
 def _tokenizer() -> jieba.Tokenizer:
     tok = jieba.Tokenizer()
@@ -46,7 +51,8 @@ def place_names(norm_text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _place_names(norm_text: str) -> tuple[str, ...]:
     # memoised: POS tagging is the slowest step of reading a question, and answering asks it twice
-    return tuple(w.word for w in _pos_tokenizer().cut(norm_text) if w.flag == "ns" and len(w.word) >= 2)
+    return tuple(w.word for w in _pos_tokenizer().cut(norm_text)
+                 if w.flag == "ns" and len(w.word) >= 2 and w.word not in GENERIC_PLACES)
 
 
 def words(norm_text: str) -> list[str]:

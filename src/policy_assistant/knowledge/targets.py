@@ -18,6 +18,8 @@ UNITS = [
     "平方米", "米", "万人次", "人次", "万人", "人", "个百分点", "%", "‰", "个工作日", "个月", "小时", "分钟", "天", "日",
     "万户", "户", "万个", "个", "条", "家", "宗", "所", "座", "处", "项", "名", "倍", "支", "批", "张", "辆", "套", "间", "床", "年",
 ]
+# counted things in tens of thousands: 4.7万名, 3万家
+UNITS += ["万" + u for u in ("名", "家", "座", "条", "所", "处", "项", "宗", "批", "支", "张", "辆", "套", "间", "床", "只")]
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _CN_NUM = "零〇一二两三四五六七八九十百千万"
 _NUMBER = re.compile(
@@ -29,6 +31,8 @@ _PRE_COMPARATORS = [
     ("达到", "达到"), ("达", "达到"), ("累计", "累计"), ("下降", "下降"), ("减少", "下降"), ("增长", "增长"), ("提高", "提高"),
 ]
 _POST_COMPARATORS = ("以上", "左右", "以内", "以下", "多")
+# a number without a unit is a figure only after these: 收入倍差下降0.01, 收入比从2003年的2.43缩小到2022年的1.90
+_BARE_VALUE_BEFORE = re.compile(r"(下降|提高|增长|达到|达|超过|超|缩小到|扩大到|降至|降到|增至|提高到|为|从\d{4}年的?|到\d{4}年的?)$")
 _SCOPE_YEAR = re.compile(r"(?:到|至|力争到|争取到|截至)\s*(\d{4})\s*年(?:底|末)?")
 _BARE_YEAR = re.compile(r"(?<![比较于\d])(\d{4})\s*年(?!\d)")
 _BASELINE = re.compile(r"(?:比|较|相比)\s*\d{4}\s*年")
@@ -142,7 +146,7 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
             if len(num) == 4 or not re.search(r"(实施|持续|延长|用|历时|经过|近|超过|满)$", before):
                 continue
         elif not is_cn and unit == "" and (
-            re.match(r"\s*(年|月|日|号|条|章|\.\d)", after) or not re.search(r"(下降|提高|增长|达到|达)$", before)
+            re.match(r"\s*(年|月|日|号|条|章|\.\d)", after) or not _BARE_VALUE_BEFORE.search(before)
         ):
             continue
         if unit == "日" and re.search(r"月$", before):
