@@ -250,3 +250,25 @@ def test_generic_place_words_are_not_place_names() -> None:
 
     assert place_names("覆盖多大比例的城镇社区") == []
     assert place_names("萧山区的目标") == ["萧山区"]
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("协作帮促资金每年要落实多少？", "累计"),  # only a cumulative figure exists
+    ("全区现在每千人托位数是多少？", "目标值"),  # a target is not the current value
+    ("乡村电气化村一共建几个", "每年"),  # only a yearly figure exists
+])
+def test_time_frame_of_the_question_must_match_the_target(real_service, question: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert not a.answered and said in a.answer and a.citations, a.answer
+
+
+def test_items_named_before_a_term_explain_it(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("方案里的农村“三大革命”是指哪三个？")
+    assert a.answered and all(w in a.answer for w in ("垃圾", "污水", "厕所"))
+    a = real_service.ask("“一园一主业”是什么意思")  # used, never explained
+    assert not a.answered and "特色产业平台" in a.answer
+
+
+def test_vague_amounts_are_not_quantities(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("每年从西部镇遴选多少名卫生人才到区级医院培训？")  # the plan says 一批
+    assert not a.answered, a.answer

@@ -31,7 +31,7 @@ MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
                {"target": 0.55, "owner": 0.5, "general": 0.5, "date": 0.4, "list": 0.4, "locate": 0.5}.items()}
 
 # a date question that asks how long ("合同期限是几年"), which only a stated duration answers
-DURATION = re.compile(r"几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
+DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
 OFFERED_ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(局|委|办|厅)")
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 

@@ -177,7 +177,14 @@ class Handlers:
             if not extra or extra[0][0] < 0.6:
                 break
             chosen.append(extra[0][1])
-        lines = [self._target_line(t, cites) for t in chosen[:4]]
+        mismatch = _scope_mismatch(q, chosen)
+        if mismatch:
+            said = "；".join(dict.fromkeys(self._target_line(t, cites) for t in chosen[:3]))
+            ans = refusal(q.text, cites.script, f"{mismatch}文件中相关的表述是：{said}。", cites, kind="target-refused")
+            ans.targets = chosen[:3]
+            return ans
+        # two figures of one clause ("面积22.29万亩、产量2亿斤") render the same line: say it once
+        lines = list(dict.fromkeys(self._target_line(t, cites) for t in chosen[:4]))
         head = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
         text = f"根据{head}：" + "；".join(lines) + "。"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, targets=chosen[:4], kind="target")
@@ -402,6 +409,15 @@ class Handlers:
             mention = mention or (chunk, sent.text)
         if mention is None:
             return refusal(q.text, cites.script, f"现有文件中没有找到关于“{key}”的内容。", kind="general")
+        for chunk, sent in candidates:
+            # "深化农村生活垃圾、污水、厕所“三大革命”": the items named right before the term are what it means
+            before = sent.norm.split(key, 1)[0].rstrip("“\"「『")
+            lead = re.split(r"[。；;:：]", before)[-1][-40:]
+            if lead.count("、") >= 1 and (lead.endswith(tuple("，,、")) or re.search(r"[\u4e00-\u9fff]$", lead)):
+                n = cites.add(chunk, sent.text)
+                where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
+                return Answer(question=q.text, answer=f"根据{where}：{sent.norm}[{n}]", answered=True,
+                              citations=cites.items, kind="general")
         chunk, text = mention
         n = cites.add(chunk, text)
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
@@ -448,7 +464,8 @@ class Handlers:
             if topic and not issuance:
                 # "中期评估安排在什么时候": only a dated sentence about that topic answers it
                 dated = [(coverage(topic, s.norm, self.stats), c, s) for c in chunks for s in chunk_sentences(c)
-                         if re.search(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六七八九十]+月|节|时限|期限|之前|以前|届满|期满", s.norm)]
+                         if re.search(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六七八九十]+月|节|时限|期限|之前|以前|届满|期满|"
+                                      r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:小时|工作日|日内|天|周|个月|年内)", s.norm)]
                 good = [d for d in dated if d[0] >= 0.5]
                 if not good:
                     cites.add(chunks[0], chunks[0].text[:120])  # the document itself, so its title is cited
@@ -623,6 +640,26 @@ def _asks_when(norm_question: str, event: str) -> bool:
     one clause ("什么时候施行", "施行日期"), not "条例施行前…，什么时候之前要改造完"."""
     return bool(re.search(f"(?:{_WHEN})[^，,。；;？?]{{0,6}}(?:{event})|(?:{event})[^，,。；;？?]{{0,6}}(?:{_WHEN})", norm_question)
                 or re.fullmatch(f"[^，,。；;？?]*(?:{event})[^，,。；;？?]*[?？]?", norm_question) and re.search(_WHEN, norm_question))
+
+
+def _scope_mismatch(q: Question, chosen: list[Target]) -> str:
+    """Why the targets found do not answer the question's time frame, or "" when they do.
+
+    "每年要落实多少" is not answered by "累计不少于11亿元", "一共多少" not by "每年10个", and "现在是多少"
+    not by a target for 2027.
+    """
+    def has(t: Target, pattern: str) -> bool:
+        return bool(re.search(pattern, f"{t.scope} {t.clause} {t.scope_sentence}"))
+
+    if re.search(r"每年|年均|一年|每一年", q.frame) and all(has(t, "累计") and not has(t, "每年|年均") for t in chosen):
+        return "文件只给出了累计目标，没有每年的数字。"
+    if re.search(r"累计|一共|总共|总计|合计", q.frame) and all(has(t, "每年|年均") and not has(t, "累计") for t in chosen):
+        return "文件只给出了每年的目标，没有累计的总数。"
+    if re.search(r"现在|目前|现有|当前|现状|如今", q.frame) and not re.search(r"目标|要|计划|力争|规划|任务", q.frame) \
+            and all(t.year is None or t.year >= 2023 for t in chosen) \
+            and all(has(t, "^到|到\\d{4}|力争|达到|以上|不少于|新增|建成|打造|培育") for t in chosen):
+        return "文件给出的是目标值，没有现状数据。"
+    return ""
 
 
 def _counted_items(norm_question: str) -> tuple[int, str] | None:

@@ -36,7 +36,7 @@ UNIT_CLASSES = [
               _stated(r"亩|公顷|平方米|平方公里|平米|m2|km2")),
     UnitClass("金额", re.compile(r"多少钱|多少(万|亿)?元|多少资金|资金(是|有|为)?多少|投入(了|是)?多少|金额"),
               _stated(r"元|万元|亿元")),
-    UnitClass("人数", re.compile(r"多少(万)?人(?!民|才|员|居|口)|几(万)?人(?!民|才|员|居|口)|人口(有|是|为)?多少|多少人口|人数"),
+    UnitClass("人数", re.compile(r"多少(万)?[人名](?!民|才|员|居|口|称|单)|几(万)?[人名](?!民|才|员|居|口|称|单)|人口(有|是|为)?多少|多少人口|人数"),
               _stated(r"人|名|万人")),
     UnitClass("重量", re.compile(r"多少(万|亿)?(吨|斤|公斤|千克)"), _stated(r"吨|斤|公斤|千克")),
     # a count of things: "有多少个行政村" is not answered by "行政村占比85%"
@@ -70,6 +70,6 @@ _QUANTITY = re.compile(
 
 
 def states_quantity(text: str) -> bool:
-    """True when ``text`` states some quantity; a year alone ("2023年") does not count."""
+    """True when ``text`` states some quantity; a year alone ("2023年") or "一批" (a batch) does not count."""
     norm = normalise_line(re.sub(r"\[\d+\]", "", text))
-    return any(not re.fullmatch(r"(19|20)\d\d年", m.group(0).strip()) for m in _QUANTITY.finditer(norm))
+    return any(not re.fullmatch(r"(19|20)\d\d年|一批|一些", m.group(0).strip()) for m in _QUANTITY.finditer(norm))
