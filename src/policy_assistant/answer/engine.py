@@ -153,7 +153,7 @@ class AnswerEngine:
             reply.citations = found
             return reply
         unit = asked_unit(q.frame)
-        if unit is not None and answer.kind in ("target", "general") and not states_unit(answer.answer, unit):
+        if unit is not None and answer.kind in ("target", "general", "date") and not states_unit(answer.answer, unit):
             # "总面积多少亩" answered by "示范区5个": the figure measures something else
             reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出{unit.name}方面的具体数字。", kind=answer.kind,
                             resolved=answer.resolved_question)

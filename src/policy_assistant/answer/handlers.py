@@ -461,11 +461,12 @@ class Handlers:
             other_doc = [t for t in topic if _DOC_TYPE.search(t) and t not in doc_title_norm]
             if issuance and other_doc:
                 issuance = False  # "促进法的实施细则什么时候出台": the issuance of another document
+            asks_duration = bool(re.search(r"多久|多长时间|多少时间|几天|多少天|几个工作日|几小时|多少小时|几个月|(?<!哪)几年|多少年", q.norm))
             if topic and not issuance:
                 # "中期评估安排在什么时候": only a dated sentence about that topic answers it
                 dated = [(coverage(topic, s.norm, self.stats), c, s) for c in chunks for s in chunk_sentences(c)
-                         if re.search(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六七八九十]+月|节|时限|期限|之前|以前|届满|期满|"
-                                      r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:小时|工作日|日内|天|周|个月|年内)", s.norm)]
+                         if re.search(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六七八九十]+月|节|时限|期限|之前|以前|届满|期满", s.norm)
+                         or asks_duration and re.search(r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:小时|工作日|日内|天|周|个月|年内)", s.norm)]
                 good = [d for d in dated if d[0] >= 0.5]
                 if not good:
                     cites.add(chunks[0], chunks[0].text[:120])  # the document itself, so its title is cited
