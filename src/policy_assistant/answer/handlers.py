@@ -16,6 +16,7 @@ from .compose import Citations, path_text, refusal, short_title
 from .evidence import ALT, TermStats, coverage, term_match
 from .penalty import find_penalty
 from .question import DEFINITION, QUANTITY, Question, content_terms
+from .units import UnitClass, asked_unit, states_unit
 
 _CN_COUNT = "零一二三四五六七八九十"
 _DATE_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
@@ -53,6 +54,7 @@ _HISTORY = re.compile(r"由\d{4}年|从\d{4}年")
 _ORG = re.compile(r"..(局|委|办|厅|部|政府|委员会)$")
 # how much better (coverage) the best-matching task must be than any owned clause to be answered as ownerless
 OWNERLESS_MARGIN = 0.2
+UNIT_BONUS = 0.1  # a sentence stating a figure in the unit asked for
 # an article this short (characters) is quoted whole when one of its sentences answers
 ARTICLE_WHOLE_MAX = 220
 
@@ -529,7 +531,7 @@ class Handlers:
 
     # ----- general: the best-supported sentences -----------------------------------------
     def _best_sentences(self, terms: list[str], hits: list[Hit], prefer: str = "",
-                        q: Question | None = None) -> tuple[float, Chunk, str] | None:
+                        q: Question | None = None, unit: UnitClass | None = None) -> tuple[float, Chunk, str] | None:
         """The best-supported sentence of the top hits; ``prefer`` = "figures" or "enumeration" adds a small bonus."""
         best: tuple[float, Chunk, str] | None = None
         counted = _counted_items(q.norm) if q is not None else None
@@ -547,6 +549,8 @@ class Handlers:
                     score += 0.2  # "五个振兴是哪些": a sentence naming five of them
                 if prefer == "figures" and _FIGURE.search(window) or prefer == "enumeration" and s.norm.count("、") >= 2:
                     score += 0.08
+                if unit is not None and score >= self.min_support["general"] and states_unit(s.norm, unit):
+                    score += UNIT_BONUS  # "提前几天": of two supported clauses, the one that states days
                 if best is None or score > best[0]:
                     best = (score, hit.chunk, s.text)
         return best
@@ -556,7 +560,7 @@ class Handlers:
         if DEFINITION.search(q.norm) and terms:
             return self.definition(q, terms, hits, cites)
         prefer = {"target": "figures", "list": "enumeration"}.get(q.kind, "")
-        best = self._best_sentences(terms, hits, prefer, q=q)
+        best = self._best_sentences(terms, hits, prefer, q=q, unit=asked_unit(q.frame))
         if best is None or best[0] < self.min_support["general"] or not terms:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind)
         score, chunk, sentence = best

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # Bump when loading, outline, chunking or ledger extraction change: an index built by another
 # pipeline version is rebuilt (re-using cached vectors of identical chunks), never silently kept.
-PIPELINE_VERSION = 7
+PIPELINE_VERSION = 8
 
 
 @dataclass
