@@ -272,3 +272,27 @@ def test_items_named_before_a_term_explain_it(real_service) -> None:  # type: ig
 def test_vague_amounts_are_not_quantities(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("每年从西部镇遴选多少名卫生人才到区级医院培训？")  # the plan says 一批
     assert not a.answered, a.answer
+
+
+def test_short_followup_is_asked_again_in_the_previous_context(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="乡村振兴促进法规定的粮食安全战略是什么？"),
+               Message(role="assistant", content="第八条规定了粮食安全战略。")]
+    a = real_service.ask("最终要确保什么？", history)
+    assert a.answered and "口粮绝对安全" in a.answer and a.resolved_question
+
+
+def test_end_of_a_five_year_plan_is_its_last_year(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("十四五末城镇化率要到多少")
+    assert a.answered and "85%以上" in a.answer
+
+
+def test_penalty_question_describing_act_and_consequence(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("在污水处理设施上盖房子占压，造成严重后果的罚多少？")
+    assert a.answered and "两万元以上十万元以下" in a.answer
+
+
+def test_owner_who_is_not_a_government_body(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("户内处理设施由哪个单位负责养护")
+    assert a.answered and "村民" in a.answer and "没有明确" not in a.answer

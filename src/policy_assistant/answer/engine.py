@@ -19,7 +19,7 @@ from ..retrieve.hybrid import HybridRetriever
 from ..retrieve.planner import doc_hint, without_doc_names
 from .compose import Citations, display, refusal
 from .evidence import TermStats, foreign_terms, with_full_forms
-from .followup import resolve
+from .followup import in_context, resolve
 from .handlers import Handlers
 from .question import PERIOD, QUANTITY, Question, analyse, content_terms, question_script
 from .spelling import Speller
@@ -32,6 +32,7 @@ MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
 
 # a date question that asks how long ("合同期限是几年"), which only a stated duration answers
 DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
+SHORT_FOLLOWUP = 14  # characters: a question this short may lean on the previous turn
 OFFERED_ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(局|委|办|厅)")
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 
@@ -80,8 +81,19 @@ class AnswerEngine:
         yield {"type": "answer", "answer": extractive}
 
     def extractive(self, question: str, history: list[Message], top_k: int | None = None) -> Answer:
-        """The grounded answer built from ledgers, outline and retrieved clauses."""
-        resolved = resolve(question, history)
+        """The grounded answer built from ledgers, outline and retrieved clauses.
+
+        A short question in a conversation that the documents do not answer on its own ("最终要确保
+        什么?") is asked again in the previous question's context.
+        """
+        answer = self._extractive(question, resolve(question, history), top_k)
+        previous = [m.content for m in history if m.role == "user" and m.content.strip()]
+        if answer.answered or not previous or answer.resolved_question or len(normalise_query(question)) > SHORT_FOLLOWUP:
+            return answer
+        again = self._extractive(question, in_context(question, previous[-1]), top_k)
+        return again if again.answered else answer
+
+    def _extractive(self, question: str, resolved: str, top_k: int | None) -> Answer:
         fixed, fixes = self.speller.correct(normalise_query(resolved))
         if fixes:  # a homophone typo (宅机地): answer what was meant, and say so in resolved_question
             resolved = fixed

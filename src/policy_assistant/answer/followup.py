@@ -9,6 +9,7 @@ from ..models import Message
 from .question import _YEAR, content_terms
 
 _ELLIPTIC_START = re.compile(r"^(那|那么|那在|还有|另外|其中|这|这个|这一|该|它|其|那个|同样|呢)")
+_ANAPHOR = re.compile(r"那部分|这部分|那个|这个|这些|那些|上述|前面|刚才|上面|它们|其中|后者|前者|那一项|这一项")
 _ASKS = re.compile(r"谁|多少|哪|什么|几|怎么|如何|是否|吗")
 # a document named in a question: "管理条例", "乡村振兴促进法", "实施方案", "一号文件"
 _DOC_REF = re.compile(r"[\u4e00-\u9fff]{0,16}?(?:条例|促进法|管理办法|办法|实施方案|方案|一号文件|意见|报告)|[\u4e00-\u9fff]{2,12}法(?![\u4e00-\u9fff])")
@@ -25,6 +26,8 @@ def is_elliptical(question: str) -> bool:
         return True
     if bare.endswith("呢") and len(bare) <= 12 and not _ASKS.search(bare):
         return True  # "产量呢?", "乡村振兴促进法呢?": a new topic for the previous question
+    if len(bare) <= 12 and _ANAPHOR.search(bare):
+        return True  # "公共那部分具体有啥": points back into the previous answer
     return len(content_terms(norm)) == 0 and len(bare) <= 12
 
 
@@ -112,3 +115,8 @@ def _swap_term(prev: str, entity: str) -> str | None:
             return prev.replace(target, entity, 1)
         return None
     return prev.replace(terms[0], entity, 1)
+
+
+def in_context(question: str, previous: str) -> str:
+    """``question`` asked about the previous question's topic: "乡村振兴促进法规定的粮食安全战略，最终要确保什么"."""
+    return f"{_TAIL.sub('', normalise_query(previous))}，{normalise_query(question)}"

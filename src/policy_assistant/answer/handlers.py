@@ -54,6 +54,8 @@ _HISTORY = re.compile(r"由\d{4}年|从\d{4}年")
 _ORG = re.compile(r"..(局|委|办|厅|部|政府|委员会)$")
 # how much better (coverage) the best-matching task must be than any owned clause to be answered as ownerless
 OWNERLESS_MARGIN = 0.2
+# a clause that says who acts without naming a government body: "村民以及其他…单位和个人负责户内处理设施的养护"
+_NAMES_WHO = re.compile(r"[\u4e00-\u9fff]{2,}(?:负责|承担)|由[^，,。；;]{2,40}(?:负责|实施|组织|决定|审批|承担)")
 UNIT_BONUS = 0.1  # a sentence stating a figure in the unit asked for
 # an article this short (characters) is quoted whole when one of its sentences answers
 ARTICLE_WHOLE_MAX = 220
@@ -237,7 +239,7 @@ class Handlers:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner")
         score_, chunk, sentence = found
         n = cites.add(chunk, sentence, score_)
-        if BODY_RE.search(normalise_line(sentence)):
+        if BODY_RE.search(normalise_line(sentence)) or _NAMES_WHO.search(normalise_line(sentence)):
             # the clause names who acts, in a form the ledger does not model ("向…报告", "由…审批")
             where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
             return Answer(question=q.text, answer=f"依据{where}：“{normalise_line(sentence)}”[{n}]", answered=True,

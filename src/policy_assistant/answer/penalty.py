@@ -55,7 +55,8 @@ def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: se
             score, act = coverage(terms, text, stats) + _bonus(hit_rank, c), None
             for cited in cited_articles(text):
                 for a in articles.get((c.doc_id, cited), []):
-                    a_score = coverage(terms, a.norm, stats) + _bonus(hit_rank, a.chunk)
+                    # the question may describe both the act and its consequence ("占压…造成严重后果的")
+                    a_score = coverage(terms, a.norm + " " + text, stats) + _bonus(hit_rank, a.chunk)
                     if a_score > score:
                         score, act = a_score, a
             if best is None or score > best.score:

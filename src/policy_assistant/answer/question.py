@@ -17,7 +17,7 @@ DEFINITION = re.compile(r"所说的|所称的|所指的|怎么定义|如何定�
 QUANTITY = re.compile(r"多少|几[个条家所项人次年倍亩万千百]|多大|多长|多高|比例|比重|占比|几成|百分之|增长率")
 PERIOD = re.compile(r"十[一二三四五六七八九]五")
 
-_OWNER = re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|什么单位|哪个机构|哪家|由哪|责任部门|责任单位|牵头单位|主管部门是|归哪|谁管|谁来|负责部门|负责单位|哪个局|哪些局|还是[^，。？?]{1,12}(负责|牵头|管)|(局|部门|单位|政府)(来)?(负责|牵头)[吗呢]?[?？]?$")
+_OWNER = re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|什么单位|哪个机构|哪家|由哪(?=个|家|级|些部门|些单位|一级|方)|责任部门|责任单位|牵头单位|主管部门是|归哪|谁管|谁来|负责部门|负责单位|哪个局|哪些局|还是[^，。？?]{1,12}(负责|牵头|管)|(局|部门|单位|政府)(来)?(负责|牵头)[吗呢]?[?？]?$")
 # "向谁报告", "通知谁": the answer is whom a clause addresses, not who is responsible
 _RECIPIENT = re.compile(r"谁的|给谁|向谁|找谁|对谁|跟谁|和谁|通知谁|告知谁|报告谁|报谁|交给谁|告诉谁")
 _DATE = re.compile(r"什么时候|何时|哪天|哪一天|几号|几月|哪年|日期|几月几[日号]|哪年|哪一年|施行|生效|印发|发布|通过时间|时间|文号|发文|落款|签发")
@@ -43,6 +43,11 @@ FRAME_WORDS = frozenset(
 # "哪几句", "几点", "多少项", "什么样": how many or which, not what about
 _ASKING = re.compile(r"[哪几多少]+[个条句点项类种章节部分方面大些次天年月日周人名家所座户亩元倍成]*|什么样|怎么样|哪样|啥样"
                      r"|最少|最多|至少|最高|最低|最长|最短|确实|真的|一定|到底|究竟|已经|另外|还要|能不能|可不可以|是不是|算不算")
+
+
+# the last year of a five-year plan: "十四五末" is 2025
+_PLAN_END_YEAR = {"十三五": 2020, "十四五": 2025, "十五五": 2030, "十六五": 2035}
+_PLAN_END = re.compile(r"[“\"]?(十三五|十四五|十五五|十六五)[”\"]?(?:期末|末期|末)")
 
 
 @dataclass
@@ -98,7 +103,7 @@ def classify(norm: str) -> Kind:
 
 def analyse(text: str) -> Question:
     """Analyse a (resolved) question."""
-    norm = normalise_query(text)
+    norm = _PLAN_END.sub(lambda m: f"{_PLAN_END_YEAR[m.group(1)]}年", normalise_query(text))
     years = sorted({int(m.group(1)) for m in _YEAR.finditer(norm)})
     refs = []
     for pattern, kind in _LABEL_REFS:
