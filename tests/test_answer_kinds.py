@@ -296,3 +296,16 @@ def test_penalty_question_describing_act_and_consequence(real_service) -> None: 
 def test_owner_who_is_not_a_government_body(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("户内处理设施由哪个单位负责养护")
     assert a.answered and "村民" in a.answer and "没有明确" not in a.answer
+
+
+def test_figure_typed_by_the_asker_must_be_in_the_target(real_service) -> None:  # type: ignore[no-untyped-def]
+    # 2025 has only the 150万元 threshold; 200万元 belongs to 2027
+    a = real_service.ask("２５年村集体经营性收入超200万的村要占多少")
+    assert not a.answered, a.answer
+    a = real_service.ask("到27年集体经济年经营性收入200万元以上行政村占比多少")
+    assert a.answered and "85%以上" in a.answer
+
+
+def test_a_retriever_alone_ranking_a_clause_first_is_read(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("公共处理设施确实需要迁移，要报谁同意？")
+    assert a.answered and "乡镇人民政府同意" in a.answer

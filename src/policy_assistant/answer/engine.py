@@ -32,6 +32,7 @@ MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
 
 # a date question that asks how long ("合同期限是几年"), which only a stated duration answers
 DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
+ANSWER_HITS = 15  # chunks retrieved for answering (the handlers read the best 8, plus any a single retriever ranks top 3)
 SHORT_FOLLOWUP = 14  # characters: a question this short may lean on the previous turn
 OFFERED_ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(局|委|办|厅)")
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
@@ -119,7 +120,7 @@ class AnswerEngine:
             topic = content_terms(without_doc_names(q.norm, titles))
             if topic:
                 q.terms = topic
-        k = max(10, top_k or self.settings.top_k)
+        k = max(ANSWER_HITS, top_k or self.settings.top_k)
         query = resolved
         if q.kind == "owner":
             # "是农业局还是发改局负责": the departments offered are candidate answers; search for the task

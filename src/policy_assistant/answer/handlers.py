@@ -181,7 +181,7 @@ class Handlers:
             if not extra or extra[0][0] < 0.6:
                 break
             chosen.append(extra[0][1])
-        mismatch = _scope_mismatch(q, chosen)
+        mismatch = _scope_mismatch(q, chosen) or _figures_missing(q, chosen)
         if mismatch:
             said = "；".join(dict.fromkeys(self._target_line(t, cites) for t in chosen[:3]))
             ans = refusal(q.text, cites.script, f"{mismatch}文件中相关的表述是：{said}。", cites, kind="target-refused")
@@ -537,7 +537,10 @@ class Handlers:
         """The best-supported sentence of the top hits; ``prefer`` = "figures" or "enumeration" adds a small bonus."""
         best: tuple[float, Chunk, str] | None = None
         counted = _counted_items(q.norm) if q is not None else None
-        for rank, hit in enumerate(hits[:8], start=1):
+        # the fused top 8, and what either retriever alone ranks top 3 (a long list article the dense
+        # model ranks 28th can be the lexical first)
+        pool = hits[:8] + [h for h in hits[8:] if min(h.lexical_rank or 99, h.dense_rank or 99) <= 3]
+        for rank, hit in enumerate(pool, start=1):
             sents = chunk_sentences(hit.chunk)
             path = " ".join(hit.chunk.norm_section_path)
             title = normalise_line(hit.chunk.doc_title)
@@ -647,6 +650,16 @@ def _asks_when(norm_question: str, event: str) -> bool:
     one clause ("什么时候施行", "施行日期"), not "条例施行前…，什么时候之前要改造完"."""
     return bool(re.search(f"(?:{_WHEN})[^，,。；;？?]{{0,6}}(?:{event})|(?:{event})[^，,。；;？?]{{0,6}}(?:{_WHEN})", norm_question)
                 or re.fullmatch(f"[^，,。；;？?]*(?:{event})[^，,。；;？?]*[?？]?", norm_question) and re.search(_WHEN, norm_question))
+
+
+def _figures_missing(q: Question, chosen: list[Target]) -> str:
+    """The figures the asker typed ("收入超200万的村") that none of the targets found states, as a reason."""
+    wanted = [m for m in re.findall(r"\d+(?:\.\d+)?", q.norm) if not re.fullmatch(r"(19|20)\d\d", m)]
+    said = " ".join(f"{t.clause} {t.sentence}" for t in chosen)
+    missing = [w for w in wanted if not re.search(f"(?<![\\d.]){re.escape(w)}(?![\\d.])", said)]
+    if not missing or len(missing) < len(wanted):
+        return ""
+    return f"文件没有与“{'、'.join(missing)}”对应的目标。"
 
 
 def _scope_mismatch(q: Question, chosen: list[Target]) -> str:

@@ -50,6 +50,10 @@ _PLAN_END_YEAR = {"十三五": 2020, "十四五": 2025, "十五五": 2030, "十�
 _PLAN_END = re.compile(r"[“\"]?(十三五|十四五|十五五|十六五)[”\"]?(?:期末|末期|末)")
 
 
+# "25年村集体…" at the start or after 到/在: the year 2025, not a span of 25 years
+_SHORT_YEAR = re.compile(r"(?:(?<=^)|(?<=[到在至截止于]))([2-3]\d)年(?![代来内间前后以])")
+
+
 @dataclass
 class Question:
     """A question, analysed."""
@@ -104,6 +108,7 @@ def classify(norm: str) -> Kind:
 def analyse(text: str) -> Question:
     """Analyse a (resolved) question."""
     norm = _PLAN_END.sub(lambda m: f"{_PLAN_END_YEAR[m.group(1)]}年", normalise_query(text))
+    norm = _SHORT_YEAR.sub(r"20\1年", norm)
     years = sorted({int(m.group(1)) for m in _YEAR.finditer(norm)})
     refs = []
     for pattern, kind in _LABEL_REFS:

@@ -47,7 +47,7 @@ UNIT_CLASSES = [
     UnitClass("年限", re.compile(r"(?<!哪)几年|多少年(?!代)"), re.compile(r"(?<!\d)(?:\d{1,2}|[一二两三四五六七八九十]+)\s*(?:多|余)?\s*(?:个)?年(?!\d)")),
     UnitClass("天数", re.compile(r"几天|多少天|几个工作日|多少个工作日"), _stated(r"天|日|个工作日|工作日")),
     UnitClass("小时数", re.compile(r"几小时|几个小时|多少小时|多少个小时"), _stated(r"小时|个小时")),
-    UnitClass("长度", re.compile(r"多少(公里|千米|米)|多长"), _stated(r"公里|千米|米")),
+    UnitClass("长度", re.compile(r"多少(公里|千米|米)|多长(?!时间)"), _stated(r"公里|千米|米")),
 ]
 
 
