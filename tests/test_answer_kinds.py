@@ -309,3 +309,18 @@ def test_figure_typed_by_the_asker_must_be_in_the_target(real_service) -> None: 
 def test_a_retriever_alone_ranking_a_clause_first_is_read(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("公共处理设施确实需要迁移，要报谁同意？")
     assert a.answered and "乡镇人民政府同意" in a.answer
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("全区普惠托位总共有多少个", "新增"),  # only the increment is set
+    ("浙江省农村生活污水处理设施有多少座", "数量"),  # "第二十二条" is no count
+    ("乡村振兴促进法规定的乡村振兴日是哪天", "时间"),  # "薄弱环节" names no day
+])
+def test_answers_that_only_look_like_answers(real_service, question: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert not a.answered and said in a.answer, a.answer
+
+
+def test_letterhead_lines_are_not_answers(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("方案里对杭州市的目标是什么")
+    assert "杭州市余杭区人民政府办公室[" not in a.answer

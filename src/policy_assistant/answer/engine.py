@@ -23,7 +23,7 @@ from .followup import in_context, resolve
 from .handlers import Handlers
 from .question import PERIOD, QUANTITY, Question, analyse, content_terms, question_script
 from .spelling import Speller
-from .units import asked_unit, states_quantity, states_unit
+from .units import asked_unit, states_quantity, states_time, states_unit
 
 # Calibrated on evals/qa_dev.jsonl (never on qa.jsonl): below these, the documents do not say.
 # evals/calibrate.py swept a common scale over these; 1.1 balanced refusals against false refusals.
@@ -33,6 +33,7 @@ MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
 # a date question that asks how long ("合同期限是几年"), which only a stated duration answers
 DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
 ANSWER_HITS = 15  # chunks retrieved for answering (the handlers read the best 8, plus any a single retriever ranks top 3)
+ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几月几日|什么日子|哪个月")
 SHORT_FOLLOWUP = 14  # characters: a question this short may lean on the previous turn
 OFFERED_ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(局|委|办|厅)")
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
@@ -164,6 +165,12 @@ class AnswerEngine:
             reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体数字。", kind=answer.kind,
                             resolved=answer.resolved_question)
             reply.citations = found
+            return reply
+        if answer.kind in ("date", "general") and ASKS_WHEN.search(q.frame) and not states_time(quotes):
+            # "乡村振兴日是哪天" answered by a clause that names no day
+            reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体时间。", kind=answer.kind,
+                            resolved=answer.resolved_question)
+            reply.citations = answer.citations[:1]
             return reply
         unit = asked_unit(q.frame)
         if unit is not None and answer.kind in ("target", "general", "date") and not states_unit(answer.answer, unit):

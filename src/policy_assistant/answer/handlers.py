@@ -56,6 +56,8 @@ _ORG = re.compile(r"..(局|委|办|厅|部|政府|委员会)$")
 OWNERLESS_MARGIN = 0.2
 # a clause that says who acts without naming a government body: "村民以及其他…单位和个人负责户内处理设施的养护"
 _NAMES_WHO = re.compile(r"[\u4e00-\u9fff]{2,}(?:负责|承担)|由[^，,。；;]{2,40}(?:负责|实施|组织|决定|审批|承担)")
+# a letterhead line: the issuing office, a date, a document number
+_HEADER_LINE = re.compile(r"[\u4e00-\u9fff]{2,30}(?:人民政府|办公室|委员会|办公厅|常务委员会)|\d{4}年\d{1,2}月\d{1,2}日|[\u4e00-\u9fff]{1,6}〔\d{4}〕\d+号")
 UNIT_BONUS = 0.1  # a sentence stating a figure in the unit asked for
 # an article this short (characters) is quoted whole when one of its sentences answers
 ARTICLE_WHOLE_MAX = 220
@@ -545,8 +547,8 @@ class Handlers:
             path = " ".join(hit.chunk.norm_section_path)
             title = normalise_line(hit.chunk.doc_title)
             for i, s in enumerate(sents):
-                if s.norm.lstrip("# ") == title:
-                    continue  # the document's own title line says nothing
+                if s.norm.lstrip("# ") == title or _HEADER_LINE.fullmatch(s.norm):
+                    continue  # the document's own title, issuer or date line says nothing
                 window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
                 score = 0.75 * coverage(terms, s.norm + " " + path, self.stats) + 0.25 * coverage(terms, window, self.stats)
                 score += 0.05 / rank + (anchor_bonus(q, window) if q is not None else 0.0)
@@ -675,6 +677,9 @@ def _scope_mismatch(q: Question, chosen: list[Target]) -> str:
         return "文件只给出了累计目标，没有每年的数字。"
     if re.search(r"累计|一共|总共|总计|合计", q.frame) and all(has(t, "每年|年均") and not has(t, "累计") for t in chosen):
         return "文件只给出了每年的目标，没有累计的总数。"
+    if re.search(r"一共|总共|总计|合计|总数|总量|共有", q.frame) and not re.search(r"新增|新建|增加", q.frame) \
+            and all(re.search(r"新增|新建|新改建|增加|新培育", t.clause) for t in chosen):
+        return "文件只给出了新增的数量，没有总数。"
     if re.search(r"现在|目前|现有|当前|现状|如今", q.frame) and not re.search(r"目标|要|计划|力争|规划|任务", q.frame) \
             and all(t.year is None or t.year >= 2023 for t in chosen) \
             and all(has(t, "^到|到\\d{4}|力争|达到|以上|不少于|新增|建成|打造|培育") for t in chosen):

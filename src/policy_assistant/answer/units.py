@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..ingest.normalise import normalise_line
 
-_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余|几)?\s*[万亿千百]?"
+_NUM = r"(?<![第\d.零〇一二两三四五六七八九十百千万亿])(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余|几)?\s*[万亿千百]?"  # not 第二十二条
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,13 @@ def states_quantity(text: str) -> bool:
     """True when ``text`` states some quantity; a year alone ("2023年") or "一批" (a batch) does not count."""
     norm = normalise_line(re.sub(r"\[\d+\]", "", text))
     return any(not re.fullmatch(r"(19|20)\d\d年|一批|一些", m.group(0).strip()) for m in _QUANTITY.finditer(norm))
+
+
+# a point or span in time: 2020年1月1日, 每季度, 十个工作日前, 农历秋分日, 规定的时限内
+_WHEN_STATED = re.compile(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六七八九十]+月|农历|丰收节|节日|节假日|秋分|春节|以前|之前|时限|期限|届满|期满|"
+                          r"小时|工作日|天内|日内|年内|个月|每年|每月|每季度|每周|起施行")
+
+
+def states_time(text: str) -> bool:
+    """True when ``text`` says when (a date, a deadline, a period, a frequency)."""
+    return bool(_WHEN_STATED.search(normalise_line(text)))
