@@ -324,3 +324,14 @@ def test_answers_that_only_look_like_answers(real_service, question: str, said: 
 def test_letterhead_lines_are_not_answers(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("方案里对杭州市的目标是什么")
     assert "杭州市余杭区人民政府办公室[" not in a.answer
+
+
+def test_question_about_the_whole_document_lists_its_parts(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("一号文件提出要做好哪些重点工作")
+    assert a.answered and "九个部分" in a.answer and "抓紧抓好粮食和重要农产品稳产保供" in a.answer
+
+
+def test_words_tying_a_document_name_to_the_topic_go_with_it() -> None:
+    from policy_assistant.retrieve.planner import without_doc_names
+
+    assert without_doc_names("条例对运维单位有哪些要求", ["浙江省农村生活污水处理设施管理条例"]).strip() == "运维单位有哪些要求"

@@ -121,6 +121,8 @@ class AnswerEngine:
             topic = content_terms(without_doc_names(q.norm, titles))
             if topic:
                 q.terms = topic
+            else:
+                q.about_document = True
         k = max(ANSWER_HITS, top_k or self.settings.top_k)
         query = resolved
         if q.kind == "owner":

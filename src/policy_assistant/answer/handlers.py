@@ -309,9 +309,13 @@ class Handlers:
                     best = (s, doc_id, sec)
         if best and best[0] >= self.min_support["list"]:
             return best[1], best[2]
-        if self.doc_ids and len(self.doc_ids) == 1 and re.search(r"几章|哪几章|几个部分|哪几部分|哪些部分|结构", q.norm):
+        if self.doc_ids and len(self.doc_ids) == 1:
             doc_id = next(iter(self.doc_ids))
-            return doc_id, self.snap.outlines[doc_id]
+            root = self.snap.outlines[doc_id]
+            # "一号文件要做好哪些重点工作": the document's own parts, when they have titles (not 第一条…第三十六条)
+            titled = 0 < len(root.children) <= 15 and all(c.title for c in root.children)
+            if re.search(r"几章|哪几章|几个部分|哪几部分|哪些部分|结构", q.norm) or q.about_document and titled:
+                return doc_id, root
         return None
 
     def count(self, q: Question, hits: list[Hit], cites: Citations) -> Answer | None:

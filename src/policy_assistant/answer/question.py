@@ -68,6 +68,7 @@ class Question:
     terms: list[str] = field(default_factory=list)  # content terms for matching
     wants_count: bool = False
     frame: str = ""  # ``norm`` with quoted phrases blanked: how the question asks, not what it quotes
+    about_document: bool = False  # every topic word names the document ("一号文件要做好哪些重点工作")
 
 
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,30})[”\"」』]")

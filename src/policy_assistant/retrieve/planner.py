@@ -22,6 +22,7 @@ DOC_GENRES = [
     (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)"), re.compile(r"经验")),
     (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
 ]
+_AFTER_NAME = re.compile(r"(?:(?<=^)|(?<=\s))(?:规定的|规定|提出的|提出|里面的|里面|里的|中的|对于|关于|对|里|中|的)")
 # "“千村示范、万村整治”工程（以下简称“千万工程”）"
 _ALIAS = re.compile(r"([\u4e00-\u9fff“”\"、]{2,40})[(（]\s*以下简称\s*[“\"]?([\u4e00-\u9fff]{2,12})[”\"]?\s*[)）]")
 
@@ -60,7 +61,8 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
                 break
     for q_pat, _ in DOC_GENRES:
         out = q_pat.sub(" ", out)
-    return out
+    # the words that tied the name to the rest ("条例对运维单位…", "促进法里的…") go with it
+    return _AFTER_NAME.sub(" ", out)
 
 
 def defined_aliases(chunks: list[Chunk]) -> dict[str, str]:
