@@ -335,3 +335,13 @@ def test_words_tying_a_document_name_to_the_topic_go_with_it() -> None:
     from policy_assistant.retrieve.planner import without_doc_names
 
     assert without_doc_names("条例对运维单位有哪些要求", ["浙江省农村生活污水处理设施管理条例"]).strip() == "运维单位有哪些要求"
+
+
+def test_followup_stays_with_the_document_of_the_previous_answer(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    first = real_service.ask("粮食播种面积是多少")
+    assert "22.29万亩" in first.answer
+    a = real_service.ask("产量呢", [Message(role="user", content="粮食播种面积是多少"),
+                                  Message(role="assistant", content=first.answer)])
+    assert a.answered and "2亿斤" in a.answer  # the plan's figure, not the 一号文件's national one

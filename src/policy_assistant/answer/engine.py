@@ -88,14 +88,22 @@ class AnswerEngine:
         A short question in a conversation that the documents do not answer on its own ("最终要确保
         什么?") is asked again in the previous question's context.
         """
-        answer = self._extractive(question, resolve(question, history), top_k)
+        answer = self._extractive(question, resolve(question, history), top_k, self._history_docs(history))
         previous = [m.content for m in history if m.role == "user" and m.content.strip()]
         if answer.answered or not previous or answer.resolved_question or len(normalise_query(question)) > SHORT_FOLLOWUP:
             return answer
-        again = self._extractive(question, in_context(question, previous[-1]), top_k)
+        again = self._extractive(question, in_context(question, previous[-1]), top_k, self._history_docs(history))
         return again if again.answered else answer
 
-    def _extractive(self, question: str, resolved: str, top_k: int | None) -> Answer:
+    def _history_docs(self, history: list[Message]) -> set[str] | None:
+        """The documents the last exchange was about (its answer's 《title》 or "方案"/"条例"), if any."""
+        for m in reversed(history[-2:]):
+            ids = self.doc_hint(normalise_query(m.content))
+            if ids:
+                return ids
+        return None
+
+    def _extractive(self, question: str, resolved: str, top_k: int | None, previous_docs: set[str] | None = None) -> Answer:
         fixed, fixes = self.speller.correct(normalise_query(resolved))
         if fixes:  # a homophone typo (宅机地): answer what was meant, and say so in resolved_question
             resolved = fixed
@@ -115,6 +123,7 @@ class AnswerEngine:
             return refusal(question, script, f"现有文件中没有提到“{'、'.join(foreign)}”，无法回答该问题。", kind=q.kind, resolved=note)
 
         doc_ids = self.doc_hint(q.norm)
+        followup_docs = previous_docs if resolved != question and not doc_ids else None
         if doc_ids:
             # "乡村振兴促进法里的“乡村”怎么定义": the words naming the document are not the topic
             titles = [normalise_line(d.title) for d in self.snapshot.documents if d.doc_id in doc_ids]
@@ -130,11 +139,12 @@ class AnswerEngine:
             for org in (t for t in q.terms if OFFERED_ORG.fullmatch(t)):
                 query = normalise_query(query).replace(org, " ")
             query = query.replace("还是", " ")
-        hits = self.retriever.search(query, k=k)  # the retriever plans too: named document, aliases, penalties
+        # the retriever plans too: named document, aliases, penalties; a follow-up stays with the previous documents
+        hits = self.retriever.search(query, k=k, hint=followup_docs)
         # short forms the asker used for what the retrieved clauses spell out (村委会 → 村(居)民委员会)
         q.terms = with_full_forms(q.terms, "\n".join(lexical_text(h.chunk) for h in hits[:FULL_FORM_HITS]))
         cites = Citations(script)
-        answer = self.handlers.dispatch(q, hits, cites, doc_ids, MIN_SUPPORT)
+        answer = self.handlers.dispatch(q, hits, cites, doc_ids or followup_docs, MIN_SUPPORT)
         answer.question = question
         answer.resolved_question = note
         if answer.answered:

@@ -44,7 +44,8 @@ class HybridRetriever:
         self._aliases: dict[str, str] | None = None
         self._penalties: dict[tuple[str, int], list[Chunk]] | None = None
 
-    def search(self, query: str, k: int | None = None, flt: SearchFilter | None = None, plan: bool = True) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, flt: SearchFilter | None = None, plan: bool = True,
+               hint: set[str] | None = None) -> list[Hit]:
         """Best ``k`` chunks for a question in either script.
 
         Args:
@@ -55,6 +56,7 @@ class HybridRetriever:
                 names becomes the filter and leaves the query; abbreviations the documents define
                 bring their full forms; a penalty question brings the provisions that punish what
                 the hits prescribe.
+            hint: documents to prefer when the question names none (a follow-up's previous turn).
         Returns:
             Hits, best first, with fused score and each retriever's rank (None when the store fused
             natively and ranks are not reported).
@@ -67,7 +69,7 @@ class HybridRetriever:
             return self._search(norm, k, flt)
         norm = with_aliases(norm, self.aliases)
         hits: list[Hit] = []
-        ids = doc_hint(norm, self.docs)
+        ids = doc_hint(norm, self.docs) or hint
         if ids:
             rest = without_doc_names(norm, [d.title for d in self.docs if d.doc_id in ids])
             hits = self._search(rest if tokenize(rest) else norm, k, SearchFilter(doc_ids=ids))
