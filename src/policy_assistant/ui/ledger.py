@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import time
@@ -42,6 +43,7 @@ class Exports:
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="pa-targets-"))
+        atexit.register(shutil.rmtree, self.root, ignore_errors=True)  # one folder per page build, gone at exit
 
     def write(self, items: list[Target]) -> tuple[str, str]:
         for old in self.root.iterdir():
