@@ -345,3 +345,18 @@ def test_followup_stays_with_the_document_of_the_previous_answer(real_service) -
     a = real_service.ask("产量呢", [Message(role="user", content="粮食播种面积是多少"),
                                   Message(role="assistant", content=first.answer)])
     assert a.answered and "2亿斤" in a.answer  # the plan's figure, not the 一号文件's national one
+
+
+def test_split_parts() -> None:
+    from policy_assistant.answer.compound import split_parts
+
+    assert split_parts("公共处理设施由谁负责建设？户内的又由谁建？") == ["公共处理设施由谁负责建设？", "户内的又由谁建？"]
+    assert split_parts("托位要新增多少个？") == ["托位要新增多少个？"]
+    assert split_parts("根据条例；谁负责？") == ["根据条例；谁负责？"]  # the first part asks nothing
+
+
+def test_two_questions_in_one_message(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("条例里公共处理设施由谁负责建设？户内的又由谁建？")
+    assert a.answered and "（1）乡镇人民政府" in a.answer and "（2）" in a.answer and "村民" in a.answer
+    assert "[2]" in a.answer and len(a.citations) >= 2
+    assert not unsupported_figures(a.answer, a.citations)

@@ -18,6 +18,7 @@ from ..models import Answer, Message
 from ..retrieve.hybrid import HybridRetriever
 from ..retrieve.planner import doc_hint, without_doc_names
 from .compose import Citations, display, refusal
+from .compound import answer_parts, split_parts
 from .evidence import TermStats, foreign_terms, with_full_forms
 from .followup import in_context, resolve
 from .handlers import Handlers
@@ -85,9 +86,18 @@ class AnswerEngine:
     def extractive(self, question: str, history: list[Message], top_k: int | None = None) -> Answer:
         """The grounded answer built from ledgers, outline and retrieved clauses.
 
-        A short question in a conversation that the documents do not answer on its own ("最终要确保
-        什么?") is asked again in the previous question's context.
+        Several questions in one message are answered one by one (``compound.py``).
         """
+        parts = split_parts(question)
+        if len(parts) > 1:
+            merged = answer_parts(parts, history, lambda part, hist: self._single(part, hist, top_k))
+            merged.question = question
+            return merged
+        return self._single(question, history, top_k)
+
+    def _single(self, question: str, history: list[Message], top_k: int | None) -> Answer:
+        """One question. A short one in a conversation that the documents do not answer on its own
+        ("最终要确保什么?") is asked again in the previous question's context."""
         answer = self._extractive(question, resolve(question, history), top_k, self._history_docs(history))
         previous = [m.content for m in history if m.role == "user" and m.content.strip()]
         if answer.answered or not previous or answer.resolved_question or len(normalise_query(question)) > SHORT_FOLLOWUP:

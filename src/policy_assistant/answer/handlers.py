@@ -58,6 +58,8 @@ OWNERLESS_MARGIN = 0.2
 _NAMES_WHO = re.compile(r"[\u4e00-\u9fff]{2,}(?:负责|承担)|由[^，,。；;]{2,40}(?:负责|实施|组织|决定|审批|承担)")
 # a letterhead line: the issuing office, a date, a document number
 _HEADER_LINE = re.compile(r"[\u4e00-\u9fff]{2,30}(?:人民政府|办公室|委员会|办公厅|常务委员会)|\d{4}年\d{1,2}月\d{1,2}日|[\u4e00-\u9fff]{1,6}〔\d{4}〕\d+号")
+NAMES_WHO_TOLERANCE = 0.1  # such a clause wins unless an owned clause fits clearly better
+SECONDARY_TASK_PENALTY = 0.2  # for an owner whose main task misses the question's words
 UNIT_BONUS = 0.1  # a sentence stating a figure in the unit asked for
 # an article this short (characters) is quoted whole when one of its sentences answers
 ARTICLE_WHOLE_MAX = 220
@@ -219,6 +221,9 @@ class Handlers:
         def score(o: Owner) -> float:
             sentence = normalise_line(o.sentence)
             cov = coverage(terms, sentence + " " + o.task, self.stats)
+            # "负责公共处理设施建设，并加强对户内…的指导": the task proper comes before 并/同时
+            head = re.split(r"[,，;；]|并|同时", normalise_line(o.task))[0]
+            cov -= SECONDARY_TASK_PENALTY * (1 - coverage(terms, head, self.stats))
             rank = hit_rank.get(o.chunk_id or "")
             # a clause that lacks the figures the asker quoted is about another task
             return cov + (0.1 / rank if rank else 0.0) + anchor_bonus(q, sentence, miss=-1.0)
@@ -226,8 +231,11 @@ class Handlers:
         scored = sorted(((score(o), o) for o in pool), key=lambda x: -x[0])
         found = self._best_sentences(terms or q.terms, hits, q=q)
         # a task the question matches much better than any clause with a named owner has no owner of its own
-        better_task = found is not None and scored and found[0] >= scored[0][0] + OWNERLESS_MARGIN \
-            and normalise_line(found[2]) != normalise_line(scored[0][1].sentence)
+        differs = found is not None and scored and normalise_line(found[2]) != normalise_line(scored[0][1].sentence)
+        better_task = differs and found is not None and (
+            found[0] >= scored[0][0] + OWNERLESS_MARGIN
+            # a clause that itself says who does it ("村民…负责户内处理设施建设") and fits as well
+            or _NAMES_WHO.search(normalise_line(found[2])) is not None and found[0] >= scored[0][0] - NAMES_WHO_TOLERANCE)
         if scored and scored[0][0] >= self.min_support["owner"] and not better_task:
             best_score, best = scored[0]
             same = [o for s, o in scored if o.sentence == best.sentence and o.form == best.form and s >= best_score - 1e-6]

@@ -1,0 +1,53 @@
+"""Two questions in one message ("公共处理设施由谁负责建设？户内的又由谁建？"): answer each, then merge.
+
+Each part is answered with the earlier parts as history, so an elliptical second part ("户内的又由谁建")
+is resolved against the first. The answers are joined as (1)…(2)…, their citations renumbered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..models import Answer, Citation, Message
+
+# a part asks something: a question word, or a final 吗/呢
+_ASKS = re.compile(r"谁|多少|几|什么|哪|怎么|如何|是否|吗|呢|有无|能否|可否|多大|多高|多长|多久|比例")
+_BREAK = re.compile(r"(?<=[？?；;])")
+MAX_PARTS = 3
+
+
+def split_parts(question: str) -> list[str]:
+    """The separate questions of a message (one item when it asks one thing)."""
+    parts = [p.strip() for p in _BREAK.split(question) if p.strip(" ？?；;")]
+    if not 2 <= len(parts) <= MAX_PARTS or not all(_ASKS.search(p) for p in parts):
+        return [question]
+    return parts
+
+
+def answer_parts(parts: list[str], history: list[Message], answer_one: Callable[[str, list[Message]], Answer]) -> Answer:
+    """Answer each part in turn (earlier parts as history) and merge them into one answer."""
+    answers: list[Answer] = []
+    hist = list(history)
+    for part in parts:
+        a = answer_one(part, hist)
+        answers.append(a)
+        hist = [*hist, Message(role="user", content=part), Message(role="assistant", content=a.answer)]
+    return merge(" ".join(parts), answers)
+
+
+def merge(question: str, answers: list[Answer]) -> Answer:
+    """One answer from several: numbered paragraphs, citations renumbered in order."""
+    texts: list[str] = []
+    citations: list[Citation] = []
+    for i, a in enumerate(answers, start=1):
+        offset = len(citations)
+        text = re.sub(r"\[(\d+)\]", lambda m, o=offset: f"[{int(m.group(1)) + o}]", a.answer)  # type: ignore[misc]
+        texts.append(f"（{i}）{text}")
+        citations.extend(a.citations)
+    first = answers[0]
+    return Answer(
+        question=question, answer="\n".join(texts), answered=any(a.answered for a in answers), citations=citations,
+        targets=[t for a in answers for t in a.targets], kind=first.kind,
+        resolved_question=None,
+    )
