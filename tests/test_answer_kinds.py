@@ -357,6 +357,6 @@ def test_split_parts() -> None:
 
 def test_two_questions_in_one_message(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("条例里公共处理设施由谁负责建设？户内的又由谁建？")
-    assert a.answered and "（1）乡镇人民政府" in a.answer and "（2）" in a.answer and "村民" in a.answer
+    assert a.answered and "①乡镇人民政府" in a.answer and "②" in a.answer and "村民" in a.answer
     assert "[2]" in a.answer and len(a.citations) >= 2
     assert not unsupported_figures(a.answer, a.citations)

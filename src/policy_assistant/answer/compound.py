@@ -15,6 +15,7 @@ from ..models import Answer, Citation, Message
 _ASKS = re.compile(r"谁|多少|几|什么|哪|怎么|如何|是否|吗|呢|有无|能否|可否|多大|多高|多长|多久|比例")
 _BREAK = re.compile(r"(?<=[？?；;])")
 MAX_PARTS = 3
+_MARKS = "①②③"
 
 
 def split_parts(question: str) -> list[str]:
@@ -37,13 +38,13 @@ def answer_parts(parts: list[str], history: list[Message], answer_one: Callable[
 
 
 def merge(question: str, answers: list[Answer]) -> Answer:
-    """One answer from several: numbered paragraphs, citations renumbered in order."""
+    """One answer from several: ①②③ paragraphs, citations renumbered in order."""
     texts: list[str] = []
     citations: list[Citation] = []
     for i, a in enumerate(answers, start=1):
         offset = len(citations)
         text = re.sub(r"\[(\d+)\]", lambda m, o=offset: f"[{int(m.group(1)) + o}]", a.answer)  # type: ignore[misc]
-        texts.append(f"（{i}）{text}")
+        texts.append(f"{_MARKS[i - 1]}{text}")  # ①②③: not figures, so the numeric check ignores them
         citations.extend(a.citations)
     first = answers[0]
     return Answer(
