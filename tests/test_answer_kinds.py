@@ -360,3 +360,25 @@ def test_two_questions_in_one_message(real_service) -> None:  # type: ignore[no-
     assert a.answered and "①乡镇人民政府" in a.answer and "②" in a.answer and "村民" in a.answer
     assert "[2]" in a.answer and len(a.citations) >= 2
     assert not unsupported_figures(a.answer, a.citations)
+
+
+def test_questions_typed_without_punctuation_split_on_spaces() -> None:
+    from policy_assistant.answer.compound import split_parts
+
+    assert split_parts("体育场地设施每年新增几个 电气化村一共建几个") == ["体育场地设施每年新增几个", "电气化村一共建几个"]
+    assert split_parts("托位 要新增多少个") == ["托位 要新增多少个"]  # the first piece asks nothing
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("一号文件要求做好第几次全国土壤普查工作？", "第三次"),  # an ordinal answers 第几
+    ("乡村振兴促进法是全国人大常委会第几次会议通过的？", "第二十八次"),
+    ("农产品生产经营者不得使用哪些东西？", "禁用的农药"),  # 东西 is no place
+])
+def test_ordinals_and_generic_words(real_service, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask(question)
+    assert a.answered and expected in a.answer, a.answer
+
+
+def test_penalty_question_about_an_unpunished_duty(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("户内处理设施不养护维修，条例规定怎么罚？")
+    assert not a.answered and "罚则" in a.answer and a.citations[0].section_path == ["第十五条"]

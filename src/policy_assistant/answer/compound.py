@@ -14,16 +14,18 @@ from ..models import Answer, Citation, Message
 # a part asks something: a question word, or a final 吗/呢
 _ASKS = re.compile(r"谁|多少|几|什么|哪|怎么|如何|是否|吗|呢|有无|能否|可否|多大|多高|多长|多久|比例")
 _BREAK = re.compile(r"(?<=[？?；;])")
+_SPACES = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 MAX_PARTS = 3
 _MARKS = "①②③"
 
 
 def split_parts(question: str) -> list[str]:
     """The separate questions of a message (one item when it asks one thing)."""
-    parts = [p.strip() for p in _BREAK.split(question) if p.strip(" ？?；;")]
-    if not 2 <= len(parts) <= MAX_PARTS or not all(_ASKS.search(p) for p in parts):
-        return [question]
-    return parts
+    for breaker in (_BREAK, _SPACES):  # "…每年新增几个 电气化村一共建几个": typed without punctuation
+        parts = [p.strip() for p in breaker.split(question.strip()) if p.strip(" ？?；;")]
+        if 2 <= len(parts) <= MAX_PARTS and all(_ASKS.search(p) for p in parts):
+            return parts
+    return [question]
 
 
 def answer_parts(parts: list[str], history: list[Message], answer_one: Callable[[str, list[Message]], Answer]) -> Answer:

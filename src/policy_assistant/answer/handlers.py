@@ -60,6 +60,7 @@ _NAMES_WHO = re.compile(r"[\u4e00-\u9fff]{2,}(?:负责|承担)|由[^，,。；;]
 _HEADER_LINE = re.compile(r"[\u4e00-\u9fff]{2,30}(?:人民政府|办公室|委员会|办公厅|常务委员会)|\d{4}年\d{1,2}月\d{1,2}日|[\u4e00-\u9fff]{1,6}〔\d{4}〕\d+号")
 NAMES_WHO_TOLERANCE = 0.1  # such a clause wins unless an owned clause fits clearly better
 SECONDARY_TASK_PENALTY = 0.2  # for an owner whose main task misses the question's words
+_QUOTED_TERM = re.compile(r"[“\"「『][^”\"」』]{1,12}[”\"」』]")
 UNIT_BONUS = 0.1  # a sentence stating a figure in the unit asked for
 # an article this short (characters) is quoted whole when one of its sentences answers
 ARTICLE_WHOLE_MAX = 220
@@ -85,6 +86,9 @@ class Handlers:
             return self.owner(q, hits, cites)
         if q.kind == "list":
             ans = self.listing(q, hits, cites)
+            if not ans.answered and _QUOTED_TERM.search(q.norm):
+                # "余杭要站位哪「三地」": the items named right before the quoted term
+                ans = self.definition(q, q.terms, hits, Citations(cites.script))
             return ans if ans.answered else self.general(q, hits, Citations(cites.script))
         if q.kind == "date":
             ans = self.date(q, hits, cites)
@@ -104,7 +108,8 @@ class Handlers:
                 return refusal(q.text, cites.script, f"文件中没有第{cn_numeral(number)}{word}。", kind="general")
         if q.kind in ("target", "general") and PENALTY_ASK.search(q.frame):
             ans = self.penalty(q, hits, cites)
-            if ans.answered:
+            if ans.answered or ans.kind == "penalty-refused":
+                ans.kind = q.kind
                 return ans
         if q.kind == "target" or q.years:
             ans = self.target(q, hits, cites)
@@ -536,6 +541,13 @@ class Handlers:
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
         found = find_penalty(self.snap, self.stats, q.terms, docs, hit_rank)
         if found is None or found.score < self.min_support["general"]:
+            duty = self._best_sentences(q.terms, hits, q=q)
+            if found is not None and duty is not None and duty[0] >= self.min_support["general"]:
+                # the act is regulated ("负责户内处理设施的养护") but no provision punishes it
+                n = cites.add(duty[1], duty[2], duty[0])
+                where = short_title(duty[1].doc_title, cites.script) + path_text(duty[1].section_path, cites.script)
+                return refusal(q.text, cites.script, f"文件没有对此规定罚则。相关规定见{where}：{normalise_line(duty[2])}[{n}]",
+                               cites, kind="penalty-refused")
             return Answer(question=q.text, answer="", answered=False, kind=q.kind)
         n = cites.add(found.chunk, found.quote, found.score)
         where = short_title(found.chunk.doc_title, cites.script) + path_text(found.chunk.section_path, cites.script)
@@ -578,6 +590,11 @@ class Handlers:
         terms = q.terms or content_terms(q.norm)
         if DEFINITION.search(q.norm) and terms:
             return self.definition(q, terms, hits, cites)
+        if _QUOTED_TERM.search(q.norm) and re.search(r"哪|什么", q.frame):
+            # "余杭要站位哪「三地」": the items the text names right before the quoted term
+            ans = self.definition(q, terms, hits, Citations(cites.script))
+            if ans.answered:
+                return ans
         prefer = {"target": "figures", "list": "enumeration"}.get(q.kind, "")
         best = self._best_sentences(terms, hits, prefer, q=q, unit=asked_unit(q.frame))
         if best is None or best[0] < self.min_support["general"] or not terms:
