@@ -6,9 +6,11 @@ import math
 import re
 from functools import lru_cache
 
+from ..index.lexical import word_known
 from ..index.snapshot import Snapshot, lexical_text
 
 ALT = "|"
+SEGMENT_PIECE_WEIGHT = 0.3
 _HAN_TERM = re.compile(r"[\u4e00-\u9fff]+")
 # between the characters of a short form inside its full form: at most three Han characters, with
 # list and quote marks ("千村示范、万村整治”工程"), never a clause break
@@ -73,8 +75,13 @@ class TermStats:
         return sum(1 for t in self._texts if term in t)
 
     def _idf(self, term: str) -> float:
-        """Smoothed IDF; a term absent from the corpus weighs most."""
-        return math.log(1 + (self._n + 1) / (self.df(term) + 0.5))
+        """Smoothed IDF; a term absent from the corpus weighs most, unless it is a two-character piece
+        jieba's HMM glued from neighbouring words ("内新" of "范围内新盖房子"): such a piece says little."""
+        idf = math.log(1 + (self._n + 1) / (self.df(term) + 0.5))
+        first = term.split(ALT, 1)[0]
+        if len(first) == 2 and self.df(term) == 0 and not word_known(first):
+            idf *= SEGMENT_PIECE_WEIGHT
+        return idf
 
     def in_corpus(self, term: str) -> bool:
         return self.df(term) > 0
