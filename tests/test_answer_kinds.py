@@ -392,3 +392,9 @@ def test_segmentation_pieces_weigh_little(real_service) -> None:  # type: ignore
     stats = real_service.engine().stats
     assert not stats.in_corpus("罚啥") and not word_known("罚啥") and not stats.in_corpus("盖房子")
     assert stats.idf("罚啥") < 0.5 * stats.idf("盖房子")
+
+
+def test_term_of_a_task_is_not_the_plan_period(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("土地承包经营权的试点延长期限是几年")
+    assert a.answered and "30年" in a.answer and "实施期" not in a.answer
+    assert "2023—2027年" in real_service.ask("这个实施方案的实施期是哪几年？").answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..index.lexical import place_names
+from ..index.lexical import place_names, word_known
 from ..index.snapshot import Snapshot
 from ..ingest.normalise import normalise_line
 from ..knowledge.articles import PENALTY_ASK, article_number
@@ -472,7 +472,9 @@ class Handlers:
                     return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", cites, kind="date-refused")
             want_issuer = bool(re.search(r"发文(单位|机关)|(哪个|什么)(单位|部门|机关)(发|印发|发布|出台)|谁发的|发的文|落款(?!日期|时间)", q.norm))
             period = re.search(r"(\d{4})\s*[-—–至到]\s*(\d{4})\s*年", normalise_line(doc.title))
-            if period and re.search(r"管到|实施期|期限|起止|哪几年|到哪一年|到哪年|时间跨度", q.norm):
+            # "实施期是哪几年" asks about the plan itself; "试点延长期限是几年" about one of its tasks
+            about_doc = not [t for t in q.terms if t not in normalise_line(doc.title) and word_known(t.split(ALT)[0])]
+            if period and about_doc and re.search(r"管到|实施期|期限|起止|哪几年|到哪一年|到哪年|时间跨度", q.norm):
                 c = chunks[0]
                 sent = next((s for x in chunks[:3] for s in chunk_sentences(x) if period.group(0)[:4] in s.norm), None)
                 n = cites.add(c, sent.text if sent else c.text[:200])
@@ -489,7 +491,8 @@ class Handlers:
                 # "中期评估安排在什么时候": only a dated sentence about that topic answers it
                 dated = [(coverage(topic, s.norm, self.stats), c, s) for c in chunks for s in chunk_sentences(c)
                          if re.search(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六七八九十]+月|节|时限|期限|之前|以前|届满|期满", s.norm)
-                         or asks_duration and re.search(r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:小时|工作日|日内|天|周|个月|年内)", s.norm)]
+                         or asks_duration and re.search(r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:小时|工作日|日内|天|周|个月|年内)"
+                                                        r"|(?<!\d)\d{1,2}\s*年(?!\d)|[一二三四五六七八九十两]+年", s.norm)]
                 good = [d for d in dated if d[0] >= 0.5]
                 if not good:
                     cites.add(chunks[0], chunks[0].text[:120])  # the document itself, so its title is cited
