@@ -398,3 +398,16 @@ def test_term_of_a_task_is_not_the_plan_period(real_service) -> None:  # type: i
     a = real_service.ask("土地承包经营权的试点延长期限是几年")
     assert a.answered and "30年" in a.answer and "实施期" not in a.answer
     assert "2023—2027年" in real_service.ask("这个实施方案的实施期是哪几年？").answer
+
+
+def test_topic_words_shared_with_the_title_stay_when_a_genre_word_names_it() -> None:
+    from policy_assistant.retrieve.planner import without_doc_names
+
+    title = "中共中央国务院关于做好2023年全面推进乡村振兴重点工作的意见"
+    assert "乡村振兴责任制" in without_doc_names("一号文件里乡村振兴责任制怎么落实", [title])
+
+
+def test_years_in_a_missing_year_reply_are_all_cited(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("２５年村集体经营性收入超200万的村要占多少")
+    assert not a.answered
+    assert not unsupported_figures(a.answer, a.citations, "２５年村集体经营性收入超200万的村要占多少")

@@ -157,8 +157,11 @@ class Handlers:
                 chosen = [t for s_, t in scored[:8] if s_ >= best_score - 0.05
                           and any(re.search(f"{y}年(?:底|末)?(?:的|为|是)?\\d", t.clause) for y in q.years)][:1]
             if not chosen:
-                years = sorted({t.year for t in family if t.year} | {t.year for s, t in scored[:5] if t.year and s >= best_score - 0.05})
-                said = "；".join(self._target_line(t, cites) for t in family[:3])
+                # the years stated are those of the targets quoted, so every year in the reply is cited
+                near_years = [t for s, t in scored[:5] if t.year and s >= best_score - 0.05 and t not in family]
+                shown = family[:3] + near_years[:2]
+                years = sorted({t.year for t in shown if t.year})
+                said = "；".join(dict.fromkeys(self._target_line(t, cites) for t in shown))
                 have = "、".join(f"{y}年" for y in years)
                 msg = (f"文件没有设定{'、'.join(str(y) + '年' for y in q.years)}的该项目标。"
                        + (f"文件只设定了{have}的目标：" if have else "文件中相关的表述是：") + said + "。")

@@ -109,8 +109,7 @@ def classify(norm: str) -> Kind:
 
 def analyse(text: str) -> Question:
     """Analyse a (resolved) question."""
-    norm = _PLAN_END.sub(lambda m: f"{_PLAN_END_YEAR[m.group(1)]}年", normalise_query(text))
-    norm = _SHORT_YEAR.sub(r"20\1年", norm)
+    norm = with_full_years(normalise_query(text))
     years = sorted({int(m.group(1)) for m in _YEAR.finditer(norm)})
     refs = []
     for pattern, kind in _LABEL_REFS:
@@ -126,6 +125,12 @@ def analyse(text: str) -> Question:
         places=places, label_refs=refs, terms=terms,
         wants_count=bool(re.search(r"有几|几[个条章项]|多少[个条章项]", norm)),
     )
+
+
+def with_full_years(norm: str) -> str:
+    """A normalised question with its years written out: "十四五末" → "2025年", "25年村集体…" → "2025年…"."""
+    norm = _PLAN_END.sub(lambda m: f"{_PLAN_END_YEAR[m.group(1)]}年", norm)
+    return _SHORT_YEAR.sub(r"20\1年", norm)
 
 
 def content_terms(norm: str) -> list[str]:

@@ -7,6 +7,7 @@ import re
 from ..ingest.normalise import normalise_line
 from ..models import Citation
 from ..numerals import cn_to_int, format_number
+from .question import with_full_years
 
 _ARABIC = re.compile(r"\d+(?:\.\d+)?")
 # a Chinese numeral counts as a figure when a unit follows: 两次, 一万元, 十个工作日, 二十四小时
@@ -29,7 +30,8 @@ def unsupported_figures(answer: str, citations: list[Citation], question: str = 
 
     Figures the asker wrote (``question``, e.g. the year in "2030年的目标") are not claims of the answer.
     """
-    support: set[str] = figures(question) if question else set()
+    # the asker's own figures, with "25年"/"十四五末" read as the years the answer will call them
+    support: set[str] = figures(question) | figures(with_full_years(normalise_line(question))) if question else set()
     for c in citations:
         support |= figures(c.quote)
         support |= figures(" ".join(c.section_path))

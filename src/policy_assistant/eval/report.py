@@ -203,7 +203,8 @@ def report_blocks(run: EvalRun, plot_files: list[str]) -> list[Block]:
             "the share of answerable questions answered with `answered: false`.",
             "Numeric faithfulness: answers stating a figure found in none of their citations "
             "(`answer.verify.unsupported_figures`). Not counted: a figure the user typed (question, resolved "
-            "question, earlier user turns) that the answer repeats, as in “文件没有设定2030年的目标”, and the figures "
+            "question, earlier user turns; “25年”/“十四五末” read as the year they name) that the answer repeats, as in "
+            "“文件没有设定2030年的目标”, and the figures "
             "of a corpus document title the answer names verbatim, as in an uncited refusal naming "
             "《…实施方案(2023-2027年)》. The strict count, with those, is shown beside it.",
             f"Section retrieval: `PolicyService.search(resolved question, k={RANK_DEPTH})`; a hit is a chunk of the "

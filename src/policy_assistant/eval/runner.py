@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..answer.question import with_full_years
 from ..answer.verify import figures, unsupported_figures
 from ..config import Settings
 from ..errors import BadInput, ConfigError
+from ..ingest.normalise import normalise_line
 from ..models import Answer, Hit
 from ..service import PolicyService
 from . import metrics as m
@@ -241,7 +243,9 @@ def score(
     norm_answer = m.normalise_for_match(answer.answer)
     named = [t for t in titles or [] if t and m.normalise_for_match(t) in norm_answer]
     user_turns = [t.content for t in item.history if t.role == "user"]
-    exempt = figures(" ".join([item.question, answer.resolved_question or "", *user_turns, *named]))
+    typed = " ".join([item.question, answer.resolved_question or "", *user_turns])
+    # "２５年…" / "十四五末" typed by the user are the years 2025 the answer calls them
+    exempt = figures(" ".join([typed, with_full_years(normalise_line(typed)), *named]))
     mt["numeric_ok"] = not (unsupported - exempt)
     mt["unsupported_figures"] = sorted(unsupported - exempt)
     mt["exempt_figures"] = sorted(unsupported & exempt)

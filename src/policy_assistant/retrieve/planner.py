@@ -52,8 +52,11 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
     """The question without the words that name a document: a stretch of a title (≥ 4 characters) or a
     genre word ("一号文件", "条例", "促进法")."""
     out = norm_question
+    # with a genre word naming the document ("一号文件里乡村振兴责任制…"), a short stretch shared with
+    # the title (乡村振兴) is the topic, not the name
+    shortest = 7 if any(q_pat.search(norm_question) for q_pat, _ in DOC_GENRES) else 4
     for title in titles:
-        for size in range(min(len(title), len(out)), 3, -1):
+        for size in range(min(len(title), len(out)), shortest - 1, -1):
             spans = {out[i:i + size] for i in range(len(out) - size + 1)}
             common = next((sp for sp in spans if sp in title), None)
             if common:
