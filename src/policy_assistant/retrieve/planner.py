@@ -52,13 +52,14 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
     """The question without the words that name a document: a stretch of a title (≥ 4 characters) or a
     genre word ("一号文件", "条例", "促进法")."""
     out = norm_question
-    # with a genre word naming the document ("一号文件里乡村振兴责任制…"), a short stretch shared with
-    # the title (乡村振兴) is the topic, not the name
-    shortest = 7 if any(q_pat.search(norm_question) for q_pat, _ in DOC_GENRES) else 4
+    # with a genre word naming the document, a short stretch shared with its title that runs on into
+    # other words ("一号文件里乡村振兴责任制…") is the topic, not the name
+    genre = any(q_pat.search(norm_question) for q_pat, _ in DOC_GENRES)
     for title in titles:
-        for size in range(min(len(title), len(out)), shortest - 1, -1):
-            spans = {out[i:i + size] for i in range(len(out) - size + 1)}
-            common = next((sp for sp in spans if sp in title), None)
+        for size in range(min(len(title), len(out)), 3, -1):
+            spans = [(i, out[i:i + size]) for i in range(len(out) - size + 1)]
+            common = next((sp for i, sp in spans if sp in title
+                           and not (genre and size < 7 and re.match(r"[\u4e00-\u9fff]", out[i + size:i + size + 1]))), None)
             if common:
                 out = out.replace(common, " ")
                 break
