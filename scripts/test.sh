@@ -11,4 +11,4 @@ echo "== pytest"; .venv/bin/python -m pytest -q "$@"
 # the current code measures (see README), so a regression in answers or retrieval fails CI.
 echo "== eval"
 .venv/bin/policy-assistant eval evals/qa.jsonl --out eval-out \
-  --min-fact-accuracy 0.86 --min-hit5 0.96 --min-refusal-accuracy 0.88 --max-numeric-violations 0
+  --min-fact-accuracy 0.87 --min-hit5 0.96 --min-refusal-accuracy 0.88 --max-numeric-violations 0
