@@ -411,3 +411,8 @@ def test_years_in_a_missing_year_reply_are_all_cited(real_service) -> None:  # t
     a = real_service.ask("２５年村集体经营性收入超200万的村要占多少")
     assert not a.answered
     assert not unsupported_figures(a.answer, a.citations, "２５年村集体经营性收入超200万的村要占多少")
+
+
+def test_which_aspects_question_is_a_list_not_a_definition(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("乡村振兴促进法讲的农业农村优先发展，具体是哪几个方面优先？")
+    assert a.answered and all(w in a.answer for w in ("干部配备", "要素配置", "资金投入", "公共服务"))

@@ -435,8 +435,10 @@ class Handlers:
             mention = mention or (chunk, sent.text)
         if mention is None:
             return refusal(q.text, cites.script, f"现有文件中没有找到关于“{key}”的内容。", kind="general")
-        for chunk, sent in candidates:
-            # "深化农村生活垃圾、污水、厕所“三大革命”": the items named right before the term are what it means
+        # "深化农村生活垃圾、污水、厕所“三大革命”": the items named right before a quoted or counted term
+        # ("三大革命", "四个一") are what it means; an ordinary word after a list is not defined by it
+        enumerated = bool(quoted) or bool(re.match(r"[一二三四五六七八九十两]+[大个项条种类]", key))
+        for chunk, sent in candidates if enumerated else []:
             before = sent.norm.split(key, 1)[0].rstrip("“\"「『")
             lead = re.split(r"[。；;:：]", before)[-1][-40:]
             if lead.count("、") >= 1 and (lead.endswith(tuple("，,、")) or re.search(r"[\u4e00-\u9fff]$", lead)):

@@ -12,7 +12,7 @@ from ..numerals import cn_to_int
 
 Kind = Literal["target", "owner", "list", "date", "locate", "general"]
 
-DEFINITION = re.compile(r"所说的|所称的|所指的|怎么定义|如何定义|定义是什么|怎么界定|如何界定|是什么意思|什么意思|是指什么|指的是什么|是什么含义|含义|什么是|何为|具体是哪|具体指|具体包括哪|是指哪|指的是哪")
+DEFINITION = re.compile(r"所说的|所称的|所指的|怎么定义|如何定义|定义是什么|怎么界定|如何界定|是什么意思|什么意思|是指什么|指的是什么|是什么含义|含义|什么是|何为|具体是哪(?!几|些)|具体指|具体包括哪|是指哪|指的是哪")
 # a question that asks for a quantity: its answer must state one
 QUANTITY = re.compile(r"多少|(?<![哪第])几[个条家所项人次年倍亩万千百]|多大|多长|多高|比例|比重|占比|几成|百分之|增长率")
 PERIOD = re.compile(r"十[一二三四五六七八九]五")
