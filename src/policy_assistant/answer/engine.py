@@ -22,7 +22,7 @@ from .compound import answer_parts, split_parts
 from .evidence import TermStats, foreign_terms, with_full_forms
 from .followup import in_context, resolve
 from .handlers import Handlers
-from .question import PERIOD, QUANTITY, Question, analyse, content_terms, question_script
+from .question import DURATION, ORG, PERIOD, QUANTITY, Question, analyse, content_terms, question_script
 from .spelling import Speller
 from .units import asked_unit, states_quantity, states_time, states_unit
 
@@ -31,12 +31,9 @@ from .units import asked_unit, states_quantity, states_time, states_unit
 MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
                {"target": 0.55, "owner": 0.5, "general": 0.5, "date": 0.4, "list": 0.4, "locate": 0.5}.items()}
 
-# a date question that asks how long ("合同期限是几年"), which only a stated duration answers
-DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
 ANSWER_HITS = 15  # chunks retrieved for answering (the handlers read the best 8, plus any a single retriever ranks top 3)
 ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几月几日|什么日子|哪个月")
 SHORT_FOLLOWUP = 14  # characters: a question this short may lean on the previous turn
-OFFERED_ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(局|委|办|厅)")
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 
 
@@ -146,7 +143,7 @@ class AnswerEngine:
         query = resolved
         if q.kind == "owner":
             # "是农业局还是发改局负责": the departments offered are candidate answers; search for the task
-            for org in (t for t in q.terms if OFFERED_ORG.fullmatch(t)):
+            for org in (t for t in q.terms if ORG.fullmatch(t)):
                 query = normalise_query(query).replace(org, " ")
             query = query.replace("还是", " ")
         # the retriever plans too: named document, aliases, penalties; a follow-up stays with the previous documents
@@ -206,7 +203,3 @@ class AnswerEngine:
     def doc_hint(self, norm_question: str) -> set[str] | None:
         """Documents a question names ("一号文件", "促进法", "条例", "方案", a title), if any."""
         return doc_hint(norm_question, self.retriever.docs)
-
-
-def summarise(q: Question) -> str:  # pragma: no cover - debugging aid
-    return f"{q.kind} years={q.years} terms={q.terms}"

@@ -15,7 +15,7 @@ from ..numerals import cn_numeral
 from .compose import Citations, path_text, refusal, short_title
 from .evidence import ALT, TermStats, coverage, term_match
 from .penalty import find_penalty
-from .question import DEFINITION, QUANTITY, Question, content_terms
+from .question import DEFINITION, DURATION, ORG, QUANTITY, Question, content_terms, typed_figures
 from .units import UnitClass, asked_unit, states_unit
 
 _CN_COUNT = "零一二三四五六七八九十"
@@ -43,7 +43,7 @@ def cn_count(n: int) -> str:
 
 def anchor_bonus(q: Question, text: str, miss: float = -0.05) -> float:
     """Figures the asker typed ("36个数字乡村", "65公里") anchor the evidence: reward a text stating them all."""
-    wanted = [m for m in re.findall(r"\d+(?:\.\d+)?", q.norm) if not re.fullmatch(r"(19|20)\d\d", m)]
+    wanted = typed_figures(q)
     if not wanted:
         return 0.0
     return 0.15 if all(w in text for w in wanted) else miss
@@ -51,7 +51,6 @@ def anchor_bonus(q: Question, text: str, miss: float = -0.05) -> float:
 
 _FORWARD_ASK = re.compile(r"要|目标|计划|力争|争取|确保|达到|任务")
 _HISTORY = re.compile(r"由\d{4}年|从\d{4}年")
-_ORG = re.compile(r"..(局|委|办|厅|部|政府|委员会)$")
 # how much better (coverage) the best-matching task must be than any owned clause to be answered as ownerless
 OWNERLESS_MARGIN = 0.2
 # a clause that says who acts without naming a government body: "村民以及其他…单位和个人负责户内处理设施的养护"
@@ -219,7 +218,7 @@ class Handlers:
     def owner(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
         # the departments the asker offers ("农业局还是发改局") are candidate answers, not the task
-        offered = [t for t in q.terms if _ORG.search(t)]
+        offered = [t for t in q.terms if ORG.fullmatch(t.split(ALT)[0])]
         terms = [t for t in q.terms if t not in ("负责", "牵头", "主管", "部门", "单位", "机构")
                  and not any(t in o for o in offered)] or q.terms
         pool = [o for o in self.snap.owners if o.level == "clause" or o.form in ("牵头", "专班")]
@@ -491,7 +490,7 @@ class Handlers:
             other_doc = [t for t in topic if _DOC_TYPE.search(t) and t not in doc_title_norm]
             if issuance and other_doc:
                 issuance = False  # "促进法的实施细则什么时候出台": the issuance of another document
-            asks_duration = bool(re.search(r"多久|多长时间|多少时间|几天|多少天|几个工作日|几小时|多少小时|几个月|(?<!哪)几年|多少年", q.norm))
+            asks_duration = bool(DURATION.search(q.norm))
             if topic and not issuance:
                 # "中期评估安排在什么时候": only a dated sentence about that topic answers it
                 dated = [(coverage(topic, s.norm, self.stats), c, s) for c in chunks for s in chunk_sentences(c)
@@ -693,7 +692,7 @@ def _asks_when(norm_question: str, event: str) -> bool:
 
 def _figures_missing(q: Question, chosen: list[Target]) -> str:
     """The figures the asker typed ("收入超200万的村") that none of the targets found states, as a reason."""
-    wanted = [m for m in re.findall(r"\d+(?:\.\d+)?", q.norm) if not re.fullmatch(r"(19|20)\d\d", m)]
+    wanted = typed_figures(q)
     said = " ".join(f"{t.clause} {t.sentence}" for t in chosen)
     missing = [w for w in wanted if not re.search(f"(?<![\\d.]){re.escape(w)}(?![\\d.])", said)]
     if not missing or len(missing) < len(wanted):

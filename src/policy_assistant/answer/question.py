@@ -16,6 +16,10 @@ DEFINITION = re.compile(r"所说的|所称的|所指的|怎么定义|如何定�
 # a question that asks for a quantity: its answer must state one
 QUANTITY = re.compile(r"多少|(?<![哪第])几[个条家所项人次年倍亩万千百]|多大|多长|多高|比例|比重|占比|几成|百分之|增长率")
 PERIOD = re.compile(r"十[一二三四五六七八九]五")
+# a question asking how long ("合同期限是几年", "提前几天"), which only a stated duration answers
+DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|多少时间|几个月|多少个月|几天|多少天|几个工作日|几小时|多少小时")
+# a department named the way askers shorten it (农业局, 发改局, 住建委): offered as a candidate owner
+ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(?:局|委|办|厅|部|政府|委员会)")
 
 _OWNER = re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|什么单位|哪个机构|哪家|由哪(?=个|家|级|些部门|些单位|一级|方)|责任部门|责任单位|牵头单位|主管部门是|归哪|谁管|谁来|负责部门|负责单位|哪个局|哪些局|还是[^，。？?]{1,12}(负责|牵头|管)|(局|部门|单位|政府)(来)?(负责|牵头)[吗呢]?[?？]?$")
 # "向谁报告", "通知谁": the answer is whom a clause addresses, not who is responsible
@@ -125,6 +129,11 @@ def analyse(text: str) -> Question:
         places=places, label_refs=refs, terms=terms,
         wants_count=bool(re.search(r"有几|几[个条章项]|多少[个条章项]", norm)),
     )
+
+
+def typed_figures(q: Question) -> list[str]:
+    """Figures the asker typed ("36个数字乡村", "超200万的村"), years left out."""
+    return [m for m in re.findall(r"\d+(?:\.\d+)?", q.norm) if not re.fullmatch(r"(19|20)\d\d", m)]
 
 
 def with_full_years(norm: str) -> str:
