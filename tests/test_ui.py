@@ -101,6 +101,13 @@ def test_citation_html_escapes_document_text() -> None:
     assert "<details" in out and "第3页" in out and "第五条" in out and "《标题&lt;script&gt;》" in out
 
 
+def test_answer_html_shows_how_the_question_was_read() -> None:
+    answer = Answer(question="宅机地<b>", answer="回答", answered=True, resolved_question="宅基地<b>盘活是谁负责")
+    out = answer_html(answer)
+    assert out.startswith('<div class="pa-resolved">按“宅基地&lt;b&gt;盘活是谁负责”理解：</div>回答')
+    assert "pa-resolved" not in answer_html(Answer(question="q", answer="回答", answered=True))
+
+
 def test_ledger_filters_and_downloads(ctx: PageContext) -> None:
     years, docs = filter_choices(ctx)
     assert years[0] == ALL and "2025" in years and docs[0] == (ALL, ALL) and len(docs) >= 4

@@ -26,6 +26,8 @@ def citation_html(n: int, c: Citation) -> str:
 def answer_html(answer: Answer) -> str:
     """The answer text, then its sources (each collapsible), as a chat message."""
     text = html.escape(answer.answer).replace("\n", "<br>")
+    if answer.resolved_question:  # a corrected typo or a follow-up read in context: show how it was read
+        text = f'<div class="pa-resolved">按“{html.escape(answer.resolved_question)}”理解：</div>{text}'
     if not answer.citations:
         return text
     cites = "".join(citation_html(i, c) for i, c in enumerate(answer.citations, 1))
