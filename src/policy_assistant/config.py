@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     fusion: str = Field("rrf", description="Score fusion: 'rrf' (reciprocal rank) or 'weighted' (min-max normalised sum).")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(0.5, description="Weight of the dense retriever in fusion (lexical gets 1 - weight).")
+    colloquial_file: Path | None = Field(None, description="Extra spoken-word → document-wording entries (same format as resources/colloquial.txt).")
     candidates: int = Field(30, description="Candidates taken from each retriever before fusion.")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, Xinference, DashScope).")

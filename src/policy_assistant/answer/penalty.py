@@ -17,7 +17,7 @@ from ..models import Chunk
 from .evidence import TermStats, coverage
 
 # words of the asking, not of the act
-_ASK_TERMS = re.compile(r"罚|^(最多|最高|最少|最低|多少钱|怎么|后果|责任|法律责任|违法|违规)$")
+_ASK_TERMS = re.compile(r"罚|^(最多|最高|最少|最低|多少钱|怎么|后果|责任|法律责任|违法|违规|范围|幅度|区间|标准|金额|上限|下限)$")
 
 
 @dataclass

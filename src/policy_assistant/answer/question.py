@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..index.lexical import tokenize
+from ..index.lexical import tokenize, word_known, word_tag
 from ..ingest.normalise import detect_script, normalise_query
 from ..numerals import cn_to_int
 
@@ -21,7 +22,8 @@ DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|多少时�
 # a department named the way askers shorten it (农业局, 发改局, 住建委): offered as a candidate owner
 ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(?:局|委|办|厅|部|政府|委员会)")
 
-_OWNER = re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|什么单位|哪个机构|哪家|由哪(?=个|家|级|些部门|些单位|一级|方)|责任部门|责任单位|牵头单位|主管部门是|归哪|谁管|谁来|负责部门|负责单位|哪个局|哪些局|还是[^，。？?]{1,12}(负责|牵头|管)|(局|部门|单位|政府)(来)?(负责|牵头)[吗呢]?[?？]?$")
+_OWNER = re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|什么单位|哪个机构|哪家|由哪(?=个|家|级|些部门|些单位|一级|方)|责任部门|责任单位|牵头单位|主管部门是|归哪|谁管|谁来|负责部门|负责单位|哪个局|哪些局|还是[^，。？?]{1,12}(负责|牵头|管)|(局|部门|单位|政府)(来)?(负责|牵头)[吗呢]?[?？]?$"
+                    r"|(是不是|是否|是)[^，。？?]{1,12}(那边|这边|部门|局|委|办)?(来)?(牵头|负责|主管)[吗呢]?[?？]?$|(那边|这边)(来)?(牵头|负责|管)")
 # "向谁报告", "通知谁": the answer is whom a clause addresses, not who is responsible
 _RECIPIENT = re.compile(r"谁的|给谁|向谁|找谁|对谁|跟谁|和谁|通知谁|告知谁|报告谁|报谁|交给谁|告诉谁")
 _DATE = re.compile(r"什么时候|何时|哪天|哪一天|几号|几月|哪年|日期|几月几[日号]|哪年|哪一年|施行|生效|印发|发布|通过时间|时间|文号|发文|落款|签发")
@@ -40,7 +42,10 @@ _LABEL_REFS = [
 ]
 # words that frame a question but say nothing about its topic
 FRAME_WORDS = frozenset(
-    ["所说", "所称", "所指", "还是", "目标", "多少", "规定", "要求", "情况", "具体", "内容", "相关", "主要", "方面", "工作", "问题", "部分", "一下", "怎么样", "怎样", "如何", "哪些", "什么", "多大", "几个", "负责", "牵头", "谁", "部门", "单位", "哪个", "由谁", "里", "讲", "说", "写", "提到", "提出", "明确", "文件", "方案", "规划", "计划", "政策", "年", "到", "呢", "那", "那么", "还有", "这", "这一", "这条", "这一条", "条", "分别", "各", "是", "多", "有", "没有", "达到", "达", "实现", "需要", "应该", "应当", "应", "能", "将", "会", "落实", "做", "做好", "管", "管理", "的话", "定", "制定", "谁来", "预计", "设定", "设", "是否", "任务", "哪几", "哪几个", "几章", "几条", "几项", "几个", "时候", "什么时候", "何时", "哪天", "哪一天", "日期", "时间", "一号", "印发", "发布", "施行", "生效", "通过", "包括", "包含", "分为", "哪一年", "一年", "一天", "几号", "几月", "哪年", "管到", "期限", "意思", "含义", "意味", "解释", "定义", "有关", "关于", "请", "告诉", "告诉我", "一下", "知道", "想", "问", "问下", "咨询", "查", "查询", "具体是", "啥", "咋", "么"]
+    ["所说", "所称", "所指", "还是", "目标", "多少", "规定", "要求", "情况", "具体", "内容", "相关", "主要", "方面", "工作", "问题", "部分", "一下", "怎么样", "怎样", "如何", "哪些", "什么", "多大", "几个", "负责", "牵头", "谁", "部门", "单位", "哪个", "由谁", "里", "讲", "说", "写", "提到", "提出", "明确", "文件", "方案", "规划", "计划", "政策", "年", "到", "呢", "那", "那么", "还有", "这", "这一", "这条", "这一条", "条", "分别", "各", "是", "多", "有", "没有", "达到", "达", "实现", "需要", "应该", "应当", "应", "能", "将", "会", "落实", "做", "做好", "管", "管理", "的话", "定", "制定", "谁来", "预计", "设定", "设", "是否", "任务", "哪几", "哪几个", "几章", "几条", "几项", "几个", "时候", "什么时候", "何时", "哪天", "哪一天", "日期", "时间", "一号", "印发", "发布", "施行", "生效", "通过", "包括", "包含", "分为", "哪一年", "一年", "一天", "几号", "几月", "哪年", "管到", "期限", "意思", "含义", "意味", "解释", "定义", "有关", "关于", "请", "告诉", "告诉我", "一下", "知道", "想", "问", "问下", "咨询", "查", "查询", "具体是", "啥", "咋", "么",
+     # spoken fillers: "快递进村这块", "是不是公安那边", "有没有提到", "一共说的是"
+     "这块", "这一块", "那块", "这边", "那边", "这方面", "那方面", "东西", "不是", "有没有", "有个", "一共", "总共", "共",
+     "说的", "里面", "这个", "那个", "这些", "那些", "个", "块", "边", "吗", "吧", "搞", "弄", "说说", "讲讲", "介绍", "出来", "以后", "之后", "一起", "要是", "如果", "的话"]
 )
 
 
@@ -142,12 +147,38 @@ def with_full_years(norm: str) -> str:
     return _SHORT_YEAR.sub(r"20\1年", norm)
 
 
+# "哪两个“零”": the count is part of the asking
+_WHICH_N = re.compile(r"哪[一两二三四五六七八九十]+[个条项类种大样点位]?")
+# a two-character piece jieba glued from a function character and a content one ("镇要", "要建")
+_FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会去来说该得")
+
+
 def content_terms(norm: str) -> list[str]:
     """The topic words of a normalised text: jieba tokens minus function/frame words and years."""
     out = []
-    for t in tokenize(norm):
+    for t in tokenize(_WHICH_N.sub(" ", norm)):
         if t in FRAME_WORDS or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii() or _ASKING.fullmatch(t):
+            continue
+        if len(t) == 2 and (t[0] in _FUNCTION_CHARS or t[1] in _FUNCTION_CHARS) and not word_known(t):
             continue
         if t not in out:
             out.append(t)
     return out
+
+
+# spoken fillers by part of speech: conjunctions, prepositions, particles, interjections ("要是", "按")
+_FUNCTION_TAGS = frozenset("c p u uj ul uz ud ug uv y e o".split())
+# pronouns, adverbs, directions, measure, number and time words ("以后", "一起", "咱们"): fillers when the
+# corpus never uses them, topic words when it does ("西部五镇", "每年")
+_MINOR_TAGS = frozenset("r d f q m".split())
+
+
+def without_fillers(terms: list[str], in_corpus: Callable[[str], bool]) -> list[str]:
+    """Topic terms without the spoken words that only carry the asking ("闲置农房盘活以后…")."""
+    out = []
+    for t in terms:
+        tag = word_tag(t.split("|", 1)[0])
+        if tag in _FUNCTION_TAGS or tag in _MINOR_TAGS and not in_corpus(t):
+            continue
+        out.append(t)
+    return out or terms

@@ -16,6 +16,7 @@ from ..index.lexical import word_known, words
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
+_DETERMINERS = frozenset("哪几这那每一各某多")
 _PLACE_END = re.compile(r"[区县市镇乡村省州]$")
 MAX_SPAN = 6  # longest corpus phrase looked for around a character
 CORPUS_WORD_USES = 3  # a span the corpus uses this often counts as a word even if jieba does not know it
@@ -60,24 +61,38 @@ class Speller:
             if (len(word) < 2 or not _HAN_WORD.fullmatch(word) or word_known(word) or _PLACE_END.search(word)
                     or word in self._text):
                 continue
-            best: tuple[int, int, str] | None = None
-            for i in range(start, pos):
-                ch = chars[i]
-                if (start == i and self._pairs_used(chars, i - 1)) or (i == pos - 1 and self._pairs_used(chars, i)):
-                    continue  # 占|比要: the character belongs to the word beside it, the cut is jieba's
-                for cand in self._homophones(ch, chars, i):
-                    chars[i] = cand
-                    fixed = "".join(chars[start:pos])
-                    if fixed in self._text and self._is_word(chars, start, pos):
-                        cover = self._cover(chars, i)
-                        if best is None or cover > best[0]:
-                            best = (cover, i, cand)
-                chars[i] = ch
+            best = self._best_fix(chars, start, pos)
+            if best is None and pos - start >= 3:
+                # jieba's HMM glued a typo to its neighbour ("电架算"): try the two-character spans
+                spans = [(a, a + 2) for a in range(start, pos - 1)]
+                found = [(f, a, b) for a, b in spans if (f := self._best_fix(chars, a, b, known=True)) is not None]
+                if found:
+                    best, start, pos = max(found, key=lambda x: x[0][0])
             if best is not None:
                 chars[best[1]] = best[2]
                 fixes.append((word, "".join(chars[start:pos])))
         self._fix_phrases(chars, fixes)
         return "".join(chars), fixes
+
+    def _best_fix(self, chars: list[str], start: int, pos: int, known: bool = False) -> tuple[int, int, str] | None:
+        """The homophone swap that turns ``chars[start:pos]`` into a corpus word: (cover, index, character).
+
+        ``known``: the result must also be in jieba's dictionary (a piece such as 障制 of 保障制度 is not).
+        """
+        best: tuple[int, int, str] | None = None
+        for i in range(start, pos):
+            ch = chars[i]
+            if (start == i and self._pairs_used(chars, i - 1)) or (i == pos - 1 and self._pairs_used(chars, i)):
+                continue  # 占|比要: the character belongs to the word beside it, the cut is jieba's
+            for cand in self._homophones(ch, chars, i):
+                chars[i] = cand
+                fixed = "".join(chars[start:pos])
+                if fixed in self._text and self._is_word(chars, start, pos) and (not known or word_known(fixed)):
+                    cover = self._cover(chars, i)
+                    if best is None or cover > best[0]:
+                        best = (cover, i, cand)
+            chars[i] = ch
+        return best
 
     def _fix_phrases(self, chars: list[str], fixes: list[tuple[str, str]]) -> None:
         """A typo inside a word the segmenter does know (清联村居 cut as 清/联村/居): a run of
@@ -91,6 +106,8 @@ class Speller:
             found = None
             for j in range(i, i + PHRASE):
                 ch = chars[j]
+                if j > 0 and chars[j - 1] in _DETERMINERS and self._pairs_known(chars, j - 1):
+                    continue  # 哪个|部门: the measure word of a determiner is no typo
                 for cand in self._homophones(ch, chars, j):
                     chars[j] = cand
                     joins = (j > i and self._pairs_known(chars, j - 1)) or (j < i + PHRASE - 1 and self._pairs_known(chars, j))
@@ -160,3 +177,31 @@ class Speller:
                     best = (a, b)
                     break
         return best
+
+
+# "千万工程是那年开始实施的": 那 typed for 哪. Only when nothing else in the sentence asks.
+_NA_FOR_NA = re.compile(r"那(?=一?年|一?天|个(?:部门|单位|机构|局|月|时候|地方|文件|条|章|部分)|些|里|儿|几|家|级|条|项|种|位|一(?:条|项|级|个|部分|天|年))")
+_ASKS = re.compile(r"[?？吗呢吧]|多少|几|什么|啥|哪|谁|怎|如何|是否|有没有|是不是|能不能|可不可以|要不要")
+
+
+# "要法多少": 罚 typed as its homophone 法 in the asking phrase (not in 本法, 违法, 办法)
+_FA_FOR_FA = re.compile(r"(?<![本该此部进例办立执违守普宪用方说做合非司国刑民])法(?=多少|款|几|了?多少|金|钱|得|的?钱)")
+
+
+def frame_typos(text: str) -> str:
+    """Homophone slips in how a question asks, which the corpus-driven speller cannot see: 法多少 → 罚多少."""
+    return _FA_FOR_FA.sub("罚", text)
+
+
+def interrogative_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A question whose only question word is 那 typed for 哪 (那年, 那个部门), fixed.
+
+    Used only for a question that opens a conversation: in a follow-up "那个部门…" points back.
+    """
+    if _ASKS.search(text):
+        return text, []
+    m = _NA_FOR_NA.search(text)
+    if m is None:
+        return text, []
+    fixed = text[:m.start()] + "哪" + text[m.end():]
+    return fixed, [(text[m.start():m.start() + 3], fixed[m.start():m.start() + 3])]

@@ -40,7 +40,7 @@ UNIT_CLASSES = [
               _stated(r"人|名|万人")),
     UnitClass("重量", re.compile(r"多少(万|亿)?(吨|斤|公斤|千克)"), _stated(r"吨|斤|公斤|千克")),
     # a count of things: "有多少个行政村" is not answered by "行政村占比85%"
-    UnitClass("数量", re.compile(r"(多少|几)(个|家|座|所|处|户|条|项|批)(?!方面|部分|章|节|百分点)"),
+    UnitClass("数量", re.compile(r"(多少|(?<!第)几)(个|家|座|所|处|户|条|项|批)(?!方面|部分|章|节|百分点)"),
               re.compile(_NUM + r"\s*(?:个|家|座|所|处|户|条|项|批|支|张|类|种|名|人)"
                          r"|\d+(?:\.\d+)?\s*[万千]?\s*(?:村|镇|园|区|场|基地|中心|站)")),  # 千村示范 is a name
     # how long, in what: "期限是几年" is not answered by "二十四小时内"

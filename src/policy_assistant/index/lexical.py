@@ -55,6 +55,14 @@ def _place_names(norm_text: str) -> tuple[str, ...]:
                  if w.flag == "ns" and len(w.word) >= 2 and w.word not in GENERIC_PLACES)
 
 
+def word_tag(word: str) -> str:
+    """The part-of-speech tag jieba's dictionary gives a word ("" when it has none)."""
+    pos = _pos_tokenizer()
+    if not pos.word_tag_tab:
+        pos.load_word_tag(pos.tokenizer.get_dict_file())
+    return str(pos.word_tag_tab.get(word, ""))
+
+
 def words(norm_text: str) -> list[str]:
     """jieba's precise-mode words of a text, in order; they concatenate back to the text."""
     return list(_tokenizer().lcut(norm_text))

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..index.encoders import Encoder
 from ..index.lexical import tokenize
-from ..index.snapshot import Snapshot
+from ..index.snapshot import Snapshot, lexical_text
 from ..index.vectorstore import StoreFilter
 from ..ingest.normalise import normalise_line, normalise_query
 from ..knowledge.articles import PENALTY_ASK, article_number, penalty_citations
 from ..models import Chunk, Hit
+from .colloquial import Colloquial, load
 from .fusion import rrf, top, weighted
 from .planner import DocRef, defined_aliases, doc_hint, with_aliases, without_doc_names
 
@@ -42,6 +43,7 @@ class HybridRetriever:
         self.settings = settings
         self.docs = [DocRef(d.doc_id, normalise_line(d.title)) for d in snapshot.documents]
         self._aliases: dict[str, str] | None = None
+        self._colloquial: Colloquial | None = None
         self._penalties: dict[tuple[str, int], list[Chunk]] | None = None
 
     def search(self, query: str, k: int | None = None, flt: SearchFilter | None = None, plan: bool = True,
@@ -54,7 +56,7 @@ class HybridRetriever:
             flt: optional document / year filter.
             plan: without a filter, read the question first (``retrieve/planner.py``): a document it
                 names becomes the filter and leaves the query; abbreviations the documents define
-                bring their full forms; a penalty question brings the provisions that punish what
+                bring their full forms, spoken words their document wording (``colloquial.py``); a penalty question brings the provisions that punish what
                 the hits prescribe.
             hint: documents to prefer when the question names none (a follow-up's previous turn).
         Returns:
@@ -67,7 +69,7 @@ class HybridRetriever:
             return []
         if not plan or flt is not None:
             return self._search(norm, k, flt)
-        norm = with_aliases(norm, self.aliases)
+        norm = self.colloquial.expand_query(with_aliases(norm, self.aliases))
         hits: list[Hit] = []
         ids = doc_hint(norm, self.docs) or hint
         if ids:
@@ -82,6 +84,14 @@ class HybridRetriever:
         if self._aliases is None:
             self._aliases = defined_aliases(self.snapshot.chunks)
         return self._aliases
+
+    @property
+    def colloquial(self) -> Colloquial:
+        """Spoken words → the wording this snapshot uses for them (built once per snapshot)."""
+        if self._colloquial is None:
+            text = "\n".join(lexical_text(c) for c in self.snapshot.chunks)
+            self._colloquial = Colloquial(load(self.settings.colloquial_file), lambda form: form in text)
+        return self._colloquial
 
     def _with_penalties(self, hits: list[Hit], k: int) -> list[Hit]:
         """Each hit followed by the penalty provisions citing its article ("违反本条例第二十六条…")."""
