@@ -22,7 +22,17 @@ from .compound import answer_parts, split_parts
 from .evidence import TermStats, foreign_terms, with_full_forms
 from .followup import in_context, resolve
 from .handlers import Handlers
-from .question import DURATION, ORG, PERIOD, QUANTITY, Question, analyse, content_terms, question_script, without_fillers
+from .question import (
+    DURATION,
+    ORG,
+    PERIOD,
+    QUANTITY,
+    Question,
+    analyse,
+    content_terms,
+    question_script,
+    without_fillers,
+)
 from .spelling import Speller, frame_typos, interrogative_typos
 from .units import asked_unit, states_quantity, states_time, states_unit
 

@@ -167,10 +167,10 @@ def content_terms(norm: str) -> list[str]:
 
 
 # spoken fillers by part of speech: conjunctions, prepositions, particles, interjections ("要是", "按")
-_FUNCTION_TAGS = frozenset("c p u uj ul uz ud ug uv y e o".split())
+_FUNCTION_TAGS = frozenset(["c", "p", "u", "uj", "ul", "uz", "ud", "ug", "uv", "y", "e", "o"])
 # pronouns, adverbs, directions, measure, number and time words ("以后", "一起", "咱们"): fillers when the
 # corpus never uses them, topic words when it does ("西部五镇", "每年")
-_MINOR_TAGS = frozenset("r d f q m".split())
+_MINOR_TAGS = frozenset(["r", "d", "f", "q", "m"])
 
 
 def without_fillers(terms: list[str], in_corpus: Callable[[str], bool]) -> list[str]:
