@@ -170,7 +170,7 @@ class AnswerEngine:
         hits = self.retriever.search(query, k=k, hint=followup_docs)
         # short forms the asker used for what the retrieved clauses spell out (村委会 → 村(居)民委员会)
         q.terms = with_full_forms(q.terms, "\n".join(lexical_text(h.chunk) for h in hits[:FULL_FORM_HITS]))
-        q.terms = self.retriever.colloquial.expand_terms(q.terms)  # 盖房子 → 盖房子|建房|房屋
+        q.terms = self.retriever.colloquial.expand_terms(q.terms, q.norm)  # 盖房子 → 盖房子|建房|房屋
         cites = Citations(script)
         answer = self.handlers.dispatch(q, hits, cites, doc_ids or followup_docs, MIN_SUPPORT)
         answer.question = question

@@ -72,8 +72,13 @@ class Colloquial:
             extra += [f for f in self._forms[word] if f not in norm and f not in extra]
         return norm + (" " + " ".join(extra) if extra else "")
 
-    def expand_terms(self, terms: list[str]) -> list[str]:
-        """Topic terms with the document forms of the spoken words in them as alternatives."""
+    def expand_terms(self, terms: list[str], norm: str = "") -> list[str]:
+        """Topic terms with the document forms of the spoken words in them as alternatives.
+
+        A one-character spoken word of ``norm`` ("偷") is never a topic term by itself; with document
+        forms it becomes one ("偷|盗窃").
+        """
+        single = [ALT.join((w, *self._forms[w])) for w in self.spoken(norm) if len(w) == 1]
         out = []
         for term in terms:
             first = term.split(ALT, 1)[0]
@@ -83,4 +88,4 @@ class Colloquial:
             out.append(ALT.join([*known, *extra]) if extra else term)
         expanded = [t.split(ALT, 1)[0] for t, old in zip(out, terms, strict=True) if t != old]
         # the pieces jieba also cut from an expanded word (托儿 of 托儿所) would count against it
-        return [t for t in out if not any(t != e and t in e for e in expanded)]
+        return [t for t in out if not any(t != e and t in e for e in expanded)] + single

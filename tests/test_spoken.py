@@ -1,0 +1,115 @@
+"""Spoken questions: the colloquial lexicon, spoken fillers, 那/哪 and 法/罚 slips, follow-ups that stay
+in the conversation's document. Pure parts offline, then on the real corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_assistant.answer.question import analyse, without_fillers
+from policy_assistant.answer.spelling import Speller, frame_typos, interrogative_typos
+from policy_assistant.retrieve.colloquial import Colloquial, load, parse
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("千万工程是那年开始实施的", "千万工程是哪年开始实施的"),
+    ("宅基地的事归那个部门管", "宅基地的事归哪个部门管"),
+    ("商业综合体要集那些功能为一体", "商业综合体要集哪些功能为一体"),
+])
+def test_na_typed_for_which_is_read_as_which(typed: str, meant: str) -> None:
+    assert interrogative_typos(typed)[0] == meant
+
+
+@pytest.mark.parametrize("question", [
+    "那个部门还负责什么",  # another question word: 那 points back
+    "那2027年呢",
+    "那年的目标是多少？",
+    "托位要新增多少个",
+])
+def test_na_is_left_when_something_else_asks(question: str) -> None:
+    assert interrogative_typos(question) == (question, [])
+
+
+def test_fa_typed_for_fine_only_in_the_asking() -> None:
+    assert frame_typos("往设施倒渣土要法多少") == "往设施倒渣土要罚多少"
+    assert frame_typos("乘坐公交违法款") == "乘坐公交违法款"  # 违法 is a word
+    assert frame_typos("本法多少条") == "本法多少条"
+
+
+def test_lexicon_file_format() -> None:
+    entries = parse("# comment\n盖房子 建房 房屋 盖房子\n脏水 污水\n单独\n")
+    assert entries == {"盖房子": ("建房", "房屋"), "脏水": ("污水",)}
+    assert "盖房子" in load()  # the packaged lexicon
+
+
+def test_lexicon_adds_only_forms_the_corpus_uses() -> None:
+    corpus = "新建、改造房屋的，应当雨污分流。农村公路。"
+    lex = Colloquial({"盖房子": ("建房", "房屋"), "路": ("公路", "道路")}, lambda form: form in corpus)
+    assert lex.expand_query("新盖房子有啥要求") == "新盖房子有啥要求 房屋"
+    assert lex.expand_terms(["盖房子", "盖房", "要求"]) == ["盖房子|房屋", "要求"]  # 盖房: a piece of 盖房子
+    # a one-character word counts only when it stands alone
+    assert lex.spoken("路上") == [] and lex.spoken("这条路谁修") == ["路"]
+    assert lex.expand_terms(["这条"], "这条路谁修") == ["这条", "路|公路"]
+
+
+def test_spoken_fillers_leave_the_topic() -> None:
+    terms = analyse("闲置农房盘活以后可以拿来做什么").terms
+    kept = without_fillers(terms, lambda t: t in "闲置农房盘活")
+    assert "闲置" in kept and "农房" in kept
+    assert not {"以后", "可以"} & set(kept)  # an adverbial and a conjunction the corpus never uses
+    # a direction word the corpus uses is topic ("西部五镇"); a time word always is ("今年")
+    assert without_fillers(["西部", "产业"], lambda t: True) == ["西部", "产业"]
+    assert "今年" in without_fillers(["今年", "现场会"], lambda t: t == "现场会")
+
+
+def test_speller_splits_a_typo_glued_to_its_neighbour() -> None:
+    sp = Speller("运行维护用电电价按照电网销售电价执行。推进保障制度建设。各部门要加强协作。")
+    assert sp.correct("运维用电按啥电架算")[0] == "运维用电按啥电价算"
+    assert sp.correct("河长制考核归哪个局")[1] == []  # 障制 is a piece of 保障制度, not a word
+    assert sp.correct("哪个部门要出力支持")[1] == []  # 哪个 is not a typo of 各
+
+
+# ----- on the real corpus -------------------------------------------------------------------
+def test_spoken_building_question_finds_the_building_clause(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("污水管网覆盖的地方盖房子要注意什么")
+    assert a.answered and "雨污分流" in a.answer
+    assert any("第十三条" in " ".join(c.section_path) for c in a.citations)
+
+
+def test_which_department_typed_with_na(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("污水设施排放的水质归那个部门监督")
+    assert a.answered and "生态环境主管部门" in a.answer
+    assert a.resolved_question and "哪个部门" in a.resolved_question
+
+
+def test_spoken_owner_question_with_fillers(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("污水處理設施排出來的水質，由哪個部門監管？")
+    assert a.answered and "生態環境主管部門" in a.answer
+
+
+def test_fine_typed_as_fa_and_theft_as_tou(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("偷污水设施的管子要法多少钱")
+    assert a.answered and "五千元" in a.answer and "两万元" in a.answer
+    assert a.resolved_question and "罚" in a.resolved_question
+
+
+def test_yes_no_owner_question_is_an_owner_question(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("农村“雪亮工程”是不是政法委那边牵头？")
+    assert a.answered and a.kind == "owner"
+    assert "没有明确" in a.answer and "区农业农村局" in a.answer
+
+
+def test_short_follow_up_stays_with_the_conversations_document(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="促进法里的粮食安全战略是怎么说的？"),
+               Message(role="assistant", content="《中华人民共和国乡村振兴促进法》第八条：国家实施以我为主、立足国内的粮食安全战略。")]
+    a = real_service.ask("最后要确保啥？", history)
+    assert a.answered and "谷物基本自给" in a.answer
+    assert all("促进法" in c.title for c in a.citations)
+
+
+def test_target_year_must_be_in_the_evidence(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("2030年农村居民人均可支配收入要达到多少")
+    assert not a.answered and "2030" in a.answer
+    b = real_service.ask("2025年农村居民人均可支配收入要达到多少")
+    assert b.answered and "5.7万元" in b.answer
