@@ -113,3 +113,44 @@ def test_target_year_must_be_in_the_evidence(real_service) -> None:  # type: ign
     assert not a.answered and "2030" in a.answer
     b = real_service.ask("2025年农村居民人均可支配收入要达到多少")
     assert b.answered and "5.7万元" in b.answer
+
+
+def test_follow_up_swaps_the_phrase_not_the_words_before_it() -> None:
+    from policy_assistant.answer.followup import resolve
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="乡村振兴促进法对农村建房安全有什么要求？")]
+    assert resolve("那占耕地建房呢？", history) == "乡村振兴促进法对占耕地建房安全有什么要求?"
+
+
+def test_yes_no_frame_is_not_a_prohibition() -> None:
+    assert "不能" not in analyse("省里能不能发债券来搞乡村建设").terms
+    assert "不得" not in " ".join(analyse("省里能不能发债券来搞乡村建设").terms)
+
+
+@pytest.mark.parametrize(("text", "says"), [("支持西部五镇特色生态产业平台提档升级", True), ("实施“千村示范、万村整治”工程", False)])
+def test_a_count_in_words_with_its_place_noun(text: str, says: bool) -> None:
+    from policy_assistant.answer.units import states_quantity
+
+    assert states_quantity(text) is says
+
+
+def test_per_item_rate_needs_a_per_item_clause(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("闲置农房盘活一宗奖补多少钱")
+    assert not a.answered and "每宗" in a.answer
+    b = real_service.ask("一村一品示范村要建多少个")  # 一村一品 is a name, not a rate
+    assert "每村" not in b.answer
+
+
+def test_which_heading_follow_up_is_a_locate_question(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="方案里说的“跟着节气游乡村”是什么活动？"),
+               Message(role="assistant", content="方案提出深入开展跟着节气游乡村活动。")]
+    a = real_service.ask("这个在方案哪个标题下面？", history)
+    assert a.answered and a.kind == "locate" and "乡村记忆" in a.answer
+
+
+def test_spoken_level_of_government(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("省里能不能发债券搞乡村建设")
+    assert a.answered and "政府债券" in a.answer

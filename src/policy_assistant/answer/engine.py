@@ -43,6 +43,8 @@ MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
 
 ANSWER_HITS = 15  # chunks retrieved for answering (the handlers read the best 8, plus any a single retriever ranks top 3)
 ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几月几日|什么日子|哪个月")
+# "盘活一宗给多少补助", "每户补多少": a rate per item, which only a clause saying 每宗/户均 answers
+_PER_UNIT_ASK = re.compile(r"(?:每|(?<![统唯同单万第之逐专划均])一)(宗|户|人|亩|村|家|吨|处|座|所|名|位)(?!一)[^，。?？]{0,6}(?:给|补|奖|发|罚|收|交|多少|几)")
 SHORT_FOLLOWUP = 14  # characters: a question this short may lean on the previous turn
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 
@@ -200,6 +202,14 @@ class AnswerEngine:
         if answer.kind == "target" and q.years and str(max(q.years)) not in evidence:
             # "2027年…比2022年增长百分之几" answered by a 2022 figure: the year asked about is not there
             reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出{max(q.years)}年的具体数字。", kind=answer.kind,
+                            resolved=answer.resolved_question)
+            reply.citations = answer.citations[:1]
+            return reply
+        per = _PER_UNIT_ASK.search(q.frame)
+        if per and answer.kind in ("target", "general") and not re.search(f"每{per.group(1)}|{per.group(1)}均|/{per.group(1)}",
+                                                                           normalise_line(answer.answer)):
+            # "盘活一宗给多少补助" answered by "每年盘活200宗": a total, not a rate per item
+            reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出每{per.group(1)}的具体标准。", kind=answer.kind,
                             resolved=answer.resolved_question)
             reply.citations = answer.citations[:1]
             return reply

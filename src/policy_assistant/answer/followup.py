@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from ..index.lexical import words
 from ..ingest.normalise import normalise_query
 from ..models import Message
-from .question import _YEAR, content_terms
+from .question import _YEAR, LOCATE, content_terms
 
 _ELLIPTIC_START = re.compile(r"^(那|那么|那在|还有|另外|其中|这|这个|这一|该|它|其|那个|同样|呢)")
 _ANAPHOR = re.compile(r"那部分|这部分|那个|这个|这些|那些|上述|前面|刚才|上面|它们|其中|后者|前者|那一项|这一项")
@@ -72,7 +73,7 @@ def resolve(question: str, history: list[Message]) -> str:
         tail = _TAIL.search(prev_norm)
         year = f"{p_years[0]}年" if p_years else ""
         return f"{year}{entity}{tail.group(0) if tail and tail.group(0).strip('?？ ') else '的情况'}"
-    if re.search(r"在哪|哪一条|哪个部分|哪一部分|出自", q_norm):
+    if re.search(r"在哪|哪一条|哪个部分|哪一部分|出自", q_norm) or LOCATE.search(q_norm):
         # a "where is it" follow-up is about what the previous answer quoted: search with it too
         said = [m.content for m in history if m.role == "assistant" and m.content.strip()]
         quote = re.sub(r"\[\d+\]", "", said[-1])[:120] if said else ""
@@ -81,12 +82,28 @@ def resolve(question: str, history: list[Message]) -> str:
 
 
 def _swap_entity(prev: str, entity: str) -> str | None:
-    """Replace, in ``prev``, the phrase that ends with the same head noun as ``entity`` (≥ 2 shared characters)."""
+    """Replace, in ``prev``, the phrase that ends with the same head noun as ``entity`` (≥ 2 shared characters).
+
+    The phrase is the words ending with the head plus at most one two-character-or-longer word before
+    them ("农村建房" in "促进法对农村建房安全…", never "法对农村建房").
+    """
+    tokens = words(prev)
+    starts = [0]
+    for t in tokens:
+        starts.append(starts[-1] + len(t))
     for k in range(min(len(entity) - 1, 6), 1, -1):
         head = entity[-k:]
-        for m in re.finditer(r"[\u4e00-\u9fff]{0,4}" + re.escape(head), prev):
-            if m.group(0) != entity:
-                return prev[: m.start()] + entity + prev[m.end():]
+        for m in re.finditer(re.escape(head), prev):
+            end = m.end()
+            # the word boundary at or before the head's start, then one more word if it is a real word
+            i = max(j for j, pos in enumerate(starts) if pos <= m.start())
+            begin = starts[i]
+            if i > 0 and len(tokens[i - 1]) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", tokens[i - 1]):
+                begin = starts[i - 1]
+            if end not in starts:
+                continue  # the head ends inside a word ("建房" of "建房屋")
+            if prev[begin:end] != entity:
+                return prev[:begin] + entity + prev[end:]
     return None
 
 

@@ -29,7 +29,7 @@ _RECIPIENT = re.compile(r"谁的|给谁|向谁|找谁|对谁|跟谁|和谁|通�
 _DATE = re.compile(r"什么时候|何时|哪天|哪一天|几号|几月|哪年|日期|几月几[日号]|哪年|哪一年|施行|生效|印发|发布|通过时间|时间|文号|发文|落款|签发")
 _LIST = re.compile(r"哪些|哪几|有几[章部节方大类]|几[个大]方面|几个部分|几部分|包括什么|包括哪|包含|主要内容|分为|列举|几大|分别是|都有什么|有什么(?:措施|行动|内容|要求|任务)|各是什么")
 _TARGET = re.compile(r"多少|几个|目标|多大|比例|比重|占比|[率数]|达到|规模|面积|数量|金额|资金|指标|产量|收入|[万亿]|%|几条|几家|多高|多长|几成|几倍")
-_LOCATE = re.compile(r"在哪个部分|哪个部分|哪一部分|哪一条|第几条|哪一章|出自|在哪里|在哪儿|哪个章节|哪一节|在文件哪")
+LOCATE = re.compile(r"在哪个部分|哪个部分|哪一部分|哪一条|第几条|哪一章|出自|在哪里|在哪儿|哪个章节|哪一节|在文件哪|(哪个|哪一个|什么)(标题|板块|章节|小标题|条目)")
 _YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年?")
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:区|县|市|镇|街道|省)(?![\u4e00-\u9fff]*(?:政府|局|部门))")
 _LABEL_REFS = [
@@ -101,7 +101,7 @@ def classify(norm: str) -> Kind:
         return "date"
     if re.search(r"一共|总共|共有|共计", norm) and re.search(r"多少条|几条|几章|多少章|几节", norm):
         return "list"
-    if _LOCATE.search(norm):
+    if LOCATE.search(norm):
         return "locate"
     if _OWNER.search(norm) and not _RECIPIENT.search(norm):
         return "owner"
@@ -149,6 +149,8 @@ def with_full_years(norm: str) -> str:
 
 # "哪两个“零”": the count is part of the asking
 _WHICH_N = re.compile(r"哪[一两二三四五六七八九十]+[个条项类种大样点位]?")
+# "能不能发债券": a yes/no frame, whose 不能 is no prohibition
+_YES_NO = re.compile(r"能不能|能否|可不可以|是不是|有没有|会不会|要不要|用不用|需不需要|让不让|准不准|允不允许")
 # a two-character piece jieba glued from a function character and a content one ("镇要", "要建")
 _FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会去来说该得")
 
@@ -156,7 +158,7 @@ _FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会
 def content_terms(norm: str) -> list[str]:
     """The topic words of a normalised text: jieba tokens minus function/frame words and years."""
     out = []
-    for t in tokenize(_WHICH_N.sub(" ", norm)):
+    for t in tokenize(_YES_NO.sub(" ", _WHICH_N.sub(" ", norm))):
         if t in FRAME_WORDS or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii() or _ASKING.fullmatch(t):
             continue
         if len(t) == 2 and (t[0] in _FUNCTION_CHARS or t[1] in _FUNCTION_CHARS) and not word_known(t):
