@@ -154,3 +154,11 @@ def test_which_heading_follow_up_is_a_locate_question(real_service) -> None:  # 
 def test_spoken_level_of_government(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("省里能不能发债券搞乡村建设")
     assert a.answered and "政府债券" in a.answer
+
+
+def test_a_deployment_lexicon_extends_the_packaged_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    extra = tmp_path / "colloquial.txt"
+    extra.write_text("盖房子 宅基地建房\n网格员 网格\n", encoding="utf-8")
+    entries = load(extra)
+    assert entries["网格员"] == ("网格",)
+    assert entries["盖房子"][-1] == "宅基地建房" and "房屋" in entries["盖房子"]
