@@ -162,3 +162,13 @@ def test_a_deployment_lexicon_extends_the_packaged_one(tmp_path) -> None:  # typ
     entries = load(extra)
     assert entries["网格员"] == ("网格",)
     assert entries["盖房子"][-1] == "宅基地建房" and "房屋" in entries["盖房子"]
+
+
+def test_the_report_named_loosely_is_a_document_filter() -> None:
+    from policy_assistant.retrieve.planner import DocRef, doc_hint
+
+    docs = [DocRef("report", "总结推广浙江“千万工程”经验推动学习贯彻习近平新时代中国特色社会主义思想走深走实"),
+            DocRef("reg", "浙江省农村生活污水处理设施管理条例")]
+    assert doc_hint("报告里说村里要配优配强哪几个岗位的干部", docs) == {"report"}
+    assert doc_hint("那篇报告讲了哪些做法", docs) == {"report"}
+    assert doc_hint("运维单位发现故障要向谁报告", docs) is None  # 报告 the verb
