@@ -172,3 +172,71 @@ def test_the_report_named_loosely_is_a_document_filter() -> None:
     assert doc_hint("报告里说村里要配优配强哪几个岗位的干部", docs) == {"report"}
     assert doc_hint("那篇报告讲了哪些做法", docs) == {"report"}
     assert doc_hint("运维单位发现故障要向谁报告", docs) is None  # 报告 the verb
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("托位和床位哪个多", ["托位多少？", "床位多少？"]),
+    ("村級寄遞物流綜合服務站和新時代鄉村電氣化村，哪個要建得多？", ["村級寄遞物流綜合服務站要建多少？", "新時代鄉村電氣化村要建多少？"]),
+    ("2025年和2027年的收入目标哪个高", ["2025年的收入目标多少？", "2027年的收入目标多少？"]),
+])
+def test_a_comparison_asks_each_figure(question: str, parts: list[str]) -> None:
+    from policy_assistant.answer.compound import split_parts
+
+    assert split_parts(question) == parts
+    assert split_parts("是农业局还是发改局负责") == ["是农业局还是发改局负责"]  # a choice of owners, not figures
+
+
+def test_follow_up_with_another_item_number() -> None:
+    from policy_assistant.answer.followup import resolve
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="千万工程那篇总结里，经验启示第一条讲的是什么？")]
+    assert resolve("第四条呢？", history) == "千万工程那篇总结里,经验启示第四条讲的是什么?"
+
+
+def test_where_with_a_verb_asks_a_place_not_a_section() -> None:
+    assert analyse("每期在哪里培训").kind != "locate"
+    assert analyse("这句话在哪里").kind == "locate"
+    assert analyse("这个放在方案哪个标题下面").kind == "locate"
+
+
+def test_comparison_answers_both_figures(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("寄递物流综合服务站和乡村电气化村，哪个要建得多？")
+    assert a.answered and "35个" in a.answer and "10个" in a.answer
+
+
+def test_a_guessed_figure_is_confirmed_or_corrected(real_service) -> None:  # type: ignore[no-untyped-def]
+    wrong = real_service.ask("生活垃圾回收利用率是不是要达到80%？")
+    assert wrong.answered and wrong.answer.startswith("不是80%") and "76%" in wrong.answer
+    right = real_service.ask("生活垃圾回收利用率是不是要达到76%？")
+    assert right.answered and right.answer.startswith("是的") and "76%" in right.answer
+
+
+def test_numbered_part_of_a_document_without_articles(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("千万工程那篇总结里，经验启示第四条讲的是什么？")
+    assert a.answered and "调查研究" in a.answer
+
+
+def test_an_item_of_a_list_is_answered_with_the_whole_list(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("那个污水条例里，除了往设施里倒废渣，还禁止哪些危害设施安全的行为？")
+    assert a.answered and all(w in a.answer for w in ("损毁", "穿凿", "占压"))
+
+
+def test_a_city_is_not_matched_by_a_district_sharing_a_character(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("杭州全市到2027年城镇化率要达到多少？")
+    assert not a.answered and "杭州" in a.answer
+    assert real_service.ask("余杭区到2027年城镇化率要达到多少？").answered
+
+
+def test_named_document_words_bring_no_synonyms(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("千万工程那篇总结里，浙江的低保做到了什么程度？")
+    assert a.answered and "最低生活保障" in a.answer and "城乡同标" in a.answer
+
+
+def test_a_retried_follow_up_keeps_its_own_unit(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="乡村振兴领军人才每年培训多少人？"),
+               Message(role="assistant", content="方案提出，每年培训乡村振兴领军人才50人。")]
+    a = real_service.ask("每期培训几天？", history)
+    assert not a.answered and "天数" in a.answer

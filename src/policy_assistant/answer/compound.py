@@ -19,8 +19,21 @@ MAX_PARTS = 3
 _MARKS = "①②③"
 
 
+# "A和B，哪个要建得多?": a comparison asks the figure of each
+_COMPARE = re.compile(r"^(?P<a>[^，,？?]{2,30}?)(?:和|与|與|跟|同|还是|還是)(?P<b>[^，,？?]{2,30}?)[，,\s]*"
+                      r"(?:哪个|哪個|哪一个|哪一個|哪项|哪項|谁|誰)"
+                      r"(?P<verb>[^，,？?]{0,6}?)得?(?:更)?(?:多|少|大|小|高|低|长|長|短|快|慢)(?:一些|一点|一點|些)?[?？]?$")
+
+
 def split_parts(question: str) -> list[str]:
     """The separate questions of a message (one item when it asks one thing)."""
+    m = _COMPARE.match(question.strip())
+    if m:
+        verb = m.group("verb").rstrip("得")
+        a, b = m.group("a"), m.group("b")
+        if re.fullmatch(r"\d{4}年?", a) and "的" in b:  # "2025年和2027年的收入目标": the year shares the rest
+            a = a + b[b.index("的"):]
+        return [f"{a}{verb}多少？", f"{b}{verb}多少？"]
     for breaker in (_BREAK, _SPACES):  # "…每年新增几个 电气化村一共建几个": typed without punctuation
         parts = [p.strip() for p in breaker.split(question.strip()) if p.strip(" ？?；;")]
         if 2 <= len(parts) <= MAX_PARTS and all(_ASKS.search(p) for p in parts):

@@ -30,6 +30,7 @@ from .question import (
     Question,
     analyse,
     content_terms,
+    question_frame,
     question_script,
     without_fillers,
 )
@@ -192,7 +193,8 @@ class AnswerEngine:
         """
         evidence = normalise_line(" ".join(c.quote + " " + c.title for c in answer.citations))
         for place in place_names(q.norm):
-            if place not in evidence and place[:-1] not in evidence:
+            short = place[:-1] if len(place) >= 3 and place[-1] in "省市区县镇乡村" else place  # 临安区 → 临安, never 杭州 → 杭
+            if place not in evidence and short not in evidence:
                 return refusal(q.text, script, f"现有文件中没有关于“{place}”这方面的具体规定。", kind=answer.kind,
                                resolved=answer.resolved_question)
         for period in set(PERIOD.findall(q.norm)):
@@ -228,7 +230,8 @@ class AnswerEngine:
                             resolved=answer.resolved_question)
             reply.citations = answer.citations[:1]
             return reply
-        unit = asked_unit(q.frame)
+        # the asker's own words first: a question retried in context ("…培训多少人，每期培训几天") asks its own unit
+        unit = asked_unit(question_frame(normalise_query(answer.question))) or asked_unit(q.frame)
         if unit is not None and answer.kind in ("target", "general", "date") and not states_unit(answer.answer, unit):
             # "总面积多少亩" answered by "示范区5个": the figure measures something else
             reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出{unit.name}方面的具体数字。", kind=answer.kind,

@@ -16,6 +16,7 @@ _ASKS = re.compile(r"谁|多少|哪|什么|几|怎么|如何|是否|吗")
 _DOC_REF = re.compile(r"[\u4e00-\u9fff]{0,16}?(?:条例|促进法|管理办法|办法|实施方案|方案|一号文件|意见|报告)|[\u4e00-\u9fff]{2,12}法(?![\u4e00-\u9fff])")
 # words for what is measured rather than what is measured about: "产量呢?" keeps the subject (蔬菜)
 _ATTRIBUTE = re.compile(r"(量|额|率|数|面积|规模|比例|收入|产值|资金|标准|时间|期限|频次)$")
+_LABEL = re.compile(r"第([一二三四五六七八九十百零\d]+)(条|章|节|项|点|部分|个方面)")
 _TAIL = re.compile(r"(目标)?(是多少|有多少|为多少|是什么|有哪些|是哪些|有什么|多少|几个|吗|呢)?[?？!！。.\s]*$")
 
 
@@ -53,6 +54,11 @@ def resolve(question: str, history: list[Message]) -> str:
     q_years = [m.group(1) for m in _YEAR.finditer(q_norm)]
     p_years = [m.group(1) for m in _YEAR.finditer(prev_norm)]
     stripped = re.sub(r"^(那么|那|还有|另外|那在)", "", q_norm).strip(" ,，")
+    q_label = _LABEL.search(q_norm)
+    p_label = _LABEL.search(prev_norm)
+    if q_label and p_label and q_label.group(2) == p_label.group(2) and len(re.sub(_LABEL, "", stripped).strip(" 呢?？")) <= 2:
+        # "第四条呢?" after "经验启示第一条讲的是什么?": the same question of another item
+        return prev_norm[:p_label.start()] + q_label.group(0) + prev_norm[p_label.end():]
     if q_years and p_years:
         out = prev_norm
         for py in p_years:
@@ -122,7 +128,9 @@ def _swap_term(prev: str, entity: str) -> str | None:
     ("蔬菜面积要稳定在多少" + "产量呢" → "蔬菜产量要稳定在多少"); anything else replaces the subject,
     the first topic word ("托位要新增多少个" + "床位呢" → "床位要新增多少个").
     """
-    terms = [t for t in content_terms(prev) if t in prev and not _YEAR.fullmatch(t)]
+    # words of a document's name ("乡村振兴促进法") are not the subject
+    named = "".join(m.group(0) for m in _DOC_REF.finditer(prev))
+    terms = [t for t in content_terms(prev) if t in prev and not _YEAR.fullmatch(t) and t not in named]
     if not terms or entity in terms:
         return None
     if _ATTRIBUTE.search(entity):

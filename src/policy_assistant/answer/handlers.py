@@ -193,6 +193,15 @@ class Handlers:
                 break
             chosen.append(extra[0][1])
         mismatch = _scope_mismatch(q, chosen) or _figures_missing(q, chosen)
+        claim = mismatch and not _scope_mismatch(q, chosen) and _CONFIRM.search(q.frame) and len(typed_figures(q)) == 1
+        if claim:
+            # "回收利用率是不是要做到80%?": the figure typed is the asker's guess, not a filter; correct it
+            lines = list(dict.fromkeys(self._target_line(t, cites) for t in chosen[:2]))
+            head = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
+            typed = typed_figures(q)[0]
+            m = re.search(re.escape(typed) + r"\s*(?:%|％|[万亿]?元|[万亿]|个|条|家|所|人|亩|公里|吨|宗)?", q.norm)
+            text = f"不是{m.group(0) if m else typed}。根据{head}：" + "；".join(lines) + "。"
+            return Answer(question=q.text, answer=text, answered=True, citations=cites.items, targets=chosen[:2], kind="target")
         if mismatch:
             said = "；".join(dict.fromkeys(self._target_line(t, cites) for t in chosen[:3]))
             ans = refusal(q.text, cites.script, f"{mismatch}文件中相关的表述是：{said}。", cites, kind="target-refused")
@@ -201,7 +210,8 @@ class Handlers:
         # two figures of one clause ("面积22.29万亩、产量2亿斤") render the same line: say it once
         lines = list(dict.fromkeys(self._target_line(t, cites) for t in chosen[:4]))
         head = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
-        text = f"根据{head}：" + "；".join(lines) + "。"
+        confirmed = typed_figures(q) and _CONFIRM.search(q.frame)  # "…是不是要做到76%?" and it is
+        text = ("是的。" if confirmed else "") + f"根据{head}：" + "；".join(lines) + "。"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, targets=chosen[:4], kind="target")
 
     def _target_line(self, t: Target, cites: Citations) -> str:
@@ -323,6 +333,9 @@ class Handlers:
                 if best is None or s > best[0]:
                     best = (s, doc_id, sec)
         if best and best[0] >= self.min_support["list"]:
+            if q.label_refs and q.label_refs[0][0] == "article" and 0 < q.label_refs[0][1] <= len(best[2].children):
+                # "经验启示第四条" in a document without articles: the fourth part under that heading
+                return best[1], best[2].children[q.label_refs[0][1] - 1]
             return best[1], best[2]
         if self.doc_ids and len(self.doc_ids) == 1:
             doc_id = next(iter(self.doc_ids))
@@ -607,6 +620,9 @@ class Handlers:
         if best is None or best[0] < self.min_support["general"] or not terms:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind)
         score, chunk, sentence = best
+        if _ITEM_START.match(normalise_line(sentence)):
+            # "(三)向污水处理设施倾倒…;": one item of a list; answer from the list's lead-in ("禁止从事下列…:")
+            chunk, sentence = self._enumeration_lead(chunk, sentence) or (chunk, sentence)
         n = cites.add(chunk, sentence, score)
         sents = chunk_sentences(chunk)
         extra = ""
@@ -638,6 +654,21 @@ class Handlers:
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
         text = f"根据{where}：{normalise_line(sentence)}{extra}[{n}]"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind=q.kind)
+
+    def _enumeration_lead(self, chunk: Chunk, sentence: str) -> tuple[Chunk, str] | None:
+        """The lead-in ("禁止从事下列活动:") of the list an item belongs to, in its section's earlier text."""
+        same = [c for c in self.snap.chunks if c.doc_id == chunk.doc_id and c.section_id == chunk.section_id]
+        upto = same[:same.index(chunk) + 1] if chunk in same else [chunk]
+        for c in reversed(upto):
+            sents = chunk_sentences(c)
+            if c is chunk:
+                sents = sents[:next((i for i, x in enumerate(sents) if x.text == sentence), len(sents))]
+            for x in reversed(sents):
+                if x.norm.endswith((":", "：")) and re.search(r"下列|如下|以下", x.norm):
+                    return c, x.text
+                if not _ITEM_START.match(x.norm):
+                    return None  # the run of items ended without a lead-in
+        return None
 
     @staticmethod
     def _rest_of_sentence(sents: list[Sentence], sentence: str) -> str:
@@ -688,6 +719,11 @@ def _asks_when(norm_question: str, event: str) -> bool:
     one clause ("什么时候施行", "施行日期"), not "条例施行前…，什么时候之前要改造完"."""
     return bool(re.search(f"(?:{_WHEN})[^，,。；;？?]{{0,6}}(?:{event})|(?:{event})[^，,。；;？?]{{0,6}}(?:{_WHEN})", norm_question)
                 or re.fullmatch(f"[^，,。；;？?]*(?:{event})[^，,。；;？?]*[?？]?", norm_question) and re.search(_WHEN, norm_question))
+
+
+_ITEM_START = re.compile(r"^[（(][一二三四五六七八九十]+[)）]|^\d{1,2}[.、．]")
+# "是不是要做到80%", "是否达到90%", "…80%吗", "…80%对吧": the asker proposes a figure to confirm
+_CONFIRM = re.compile(r"是不是|是否|对吗|对不对|对吧|没错吧|吗[?？]?$|吧[?？]?$")
 
 
 def _figures_missing(q: Question, chosen: list[Target]) -> str:

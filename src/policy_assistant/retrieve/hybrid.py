@@ -69,14 +69,18 @@ class HybridRetriever:
             return []
         if not plan or flt is not None:
             return self._search(norm, k, flt)
-        norm = self.colloquial.expand_query(with_aliases(norm, self.aliases))
         hits: list[Hit] = []
         ids = doc_hint(norm, self.docs) or hint
         if ids:
+            # the document's name leaves first, so its words bring no full forms or synonyms
             rest = without_doc_names(norm, [d.title for d in self.docs if d.doc_id in ids])
-            hits = self._search(rest if tokenize(rest) else norm, k, SearchFilter(doc_ids=ids))
-        hits = hits or self._search(norm, k, None)
+            hits = self._search(self._expanded(rest if tokenize(rest) else norm), k, SearchFilter(doc_ids=ids))
+        hits = hits or self._search(self._expanded(norm), k, None)
         return self._with_penalties(hits, k) if PENALTY_ASK.search(norm) else hits
+
+    def _expanded(self, norm: str) -> str:
+        """The query with the full forms of defined abbreviations and the document wording of spoken words."""
+        return self.colloquial.expand_query(with_aliases(norm, self.aliases))
 
     @property
     def aliases(self) -> dict[str, str]:

@@ -17,7 +17,7 @@ from ..models import Chunk
 # (what the question says, what the document title looks like)
 DOC_GENRES = [
     (re.compile(r"一号文件|中央文件|中共中央|国务院.*意见"), re.compile(r"^中共中央")),
-    (re.compile(r"促进法|振兴法|这部法|该法|法律"), re.compile(r"法$")),
+    (re.compile(r"促进法|振兴法|这部法|该法|法律|(这|那)(个|部)法(?![规则人院官治])"), re.compile(r"法$")),
     (re.compile(r"条例|条列|污水.*管理办法"), re.compile(r"条例")),
     (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)|(这篇|那篇|这份|那份)(报告|文章|总结)|^报告(里|中|上)"), re.compile(r"经验")),
     (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
