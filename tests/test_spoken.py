@@ -240,3 +240,16 @@ def test_a_retried_follow_up_keeps_its_own_unit(real_service) -> None:  # type: 
                Message(role="assistant", content="方案提出，每年培训乡村振兴领军人才50人。")]
     a = real_service.ask("每期培训几天？", history)
     assert not a.answered and "天数" in a.answer
+
+
+def test_a_part_matches_clauses_about_its_whole() -> None:
+    from policy_assistant.answer.evidence import with_wholes
+
+    text = "户内处理设施包括户内化粪池、隔油池、污水管道等,公共处理设施包括接户井、污水管道、检查井、处理终端等。"
+    assert with_wholes(["化粪池", "维修"], text) == ["化粪池|户内处理设施", "维修"]
+    assert with_wholes(["检查井"], text) == ["检查井|公共处理设施"]
+
+
+def test_owner_of_a_part_is_the_owner_of_its_whole(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("家里化粪池坏了谁负责维修")
+    assert a.answered and "村民" in a.answer and "第十五条" in a.answer

@@ -19,7 +19,7 @@ from ..retrieve.hybrid import HybridRetriever
 from ..retrieve.planner import doc_hint, without_doc_names
 from .compose import Citations, display, refusal
 from .compound import answer_parts, split_parts
-from .evidence import TermStats, foreign_terms, with_full_forms
+from .evidence import TermStats, foreign_terms, with_full_forms, with_wholes
 from .followup import in_context, resolve
 from .handlers import Handlers
 from .question import (
@@ -172,7 +172,8 @@ class AnswerEngine:
         # the retriever plans too: named document, aliases, penalties; a follow-up stays with the previous documents
         hits = self.retriever.search(query, k=k, hint=followup_docs)
         # short forms the asker used for what the retrieved clauses spell out (村委会 → 村(居)民委员会)
-        q.terms = with_full_forms(q.terms, "\n".join(lexical_text(h.chunk) for h in hits[:FULL_FORM_HITS]))
+        retrieved = "\n".join(lexical_text(h.chunk) for h in hits[:FULL_FORM_HITS])
+        q.terms = with_wholes(with_full_forms(q.terms, retrieved), retrieved)
         q.terms = self.retriever.colloquial.expand_terms(q.terms, q.norm)  # 盖房子 → 盖房子|建房|房屋
         cites = Citations(script)
         answer = self.handlers.dispatch(q, hits, cites, doc_ids or followup_docs, MIN_SUPPORT)

@@ -53,6 +53,27 @@ def with_full_forms(terms: list[str], text: str) -> list[str]:
     return [t for t in out if ALT in t or not any(t != e and t in e for e in expanded)]
 
 
+# "户内处理设施包括户内化粪池、隔油池、污水管道等": the whole a listed part belongs to
+_INCLUDES = re.compile(r"([\u4e00-\u9fff]{2,12}?)(?:包括|包含|分为|是指)([^。；;，,:：]{2,80})")
+
+
+def with_wholes(terms: list[str], text: str) -> list[str]:
+    """``terms`` with the whole each is listed as a part of in ``text`` as an alternative
+    ("化粪池|户内处理设施"): a clause about the whole speaks about its parts too."""
+    wholes: dict[str, list[str]] = {}
+    for m in _INCLUDES.finditer(text):
+        whole, items = m.group(1), m.group(2)
+        if "、" not in items:
+            continue
+        for t in terms:
+            first = t.split(ALT, 1)[0]
+            if len(first) >= 2 and first in items and first not in whole and whole not in t.split(ALT):
+                wholes.setdefault(t, [])
+                if whole not in wholes[t]:
+                    wholes[t].append(whole)
+    return [ALT.join([t, *wholes[t][:2]]) if t in wholes else t for t in terms]
+
+
 class TermStats:
     """Document frequencies of terms over a snapshot's chunks (substring match, cached)."""
 
