@@ -253,3 +253,26 @@ def test_a_part_matches_clauses_about_its_whole() -> None:
 def test_owner_of_a_part_is_the_owner_of_its_whole(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("家里化粪池坏了谁负责维修")
     assert a.answered and "村民" in a.answer and "第十五条" in a.answer
+
+
+@pytest.mark.parametrize(("question", "unknown"), [
+    ("浙江省乡村振兴促进条例是哪天起施行的", ["浙江省乡村振兴促进条例"]),
+    ("土地管理法怎么规定宅基地的", ["土地管理法"]),
+    ("杭州市污水处理条例罚多少", ["杭州市污水处理条例"]),
+    ("农村污水治理条例罚多少", []),  # a loose name of the regulation
+    ("乡村振兴那个法对耕地有什么要求", []),
+    ("条例里哪条提到水污染防治法", []),  # cited by the corpus itself
+    ("家庭简易处理设施算不算条例里说的污水处理设施", []),
+    ("依法处罚的主要做法是什么", []),  # 做法 is a word, not a title
+])
+def test_acts_not_in_the_library(question: str, unknown: list[str]) -> None:
+    from policy_assistant.retrieve.planner import DocRef, unknown_acts
+
+    docs = [DocRef("reg", "浙江省农村生活污水处理设施管理条例"), DocRef("law", "中华人民共和国乡村振兴促进法")]
+    assert unknown_acts(question, docs, {}, lambda name: name == "水污染防治法") == unknown
+
+
+def test_an_act_not_in_the_library_is_refused_by_name(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("浙江省乡村振兴促进条例是哪天起施行的？")
+    assert not a.answered and "浙江省乡村振兴促进条例" in a.answer
+    assert real_service.ask("污水条例是哪天起施行的？").answered

@@ -16,7 +16,7 @@ from ..index.snapshot import Snapshot, lexical_text
 from ..ingest.normalise import normalise_line, normalise_query
 from ..models import Answer, Message
 from ..retrieve.hybrid import HybridRetriever
-from ..retrieve.planner import doc_hint, without_doc_names
+from ..retrieve.planner import doc_hint, unknown_acts, without_doc_names
 from .compose import Citations, display, refusal
 from .compound import answer_parts, split_parts
 from .evidence import TermStats, foreign_terms, with_full_forms, with_wholes
@@ -147,6 +147,9 @@ class AnswerEngine:
         if unknown_places:
             return refusal(question, script, f"现有文件中没有关于“{'、'.join(unknown_places)}”的内容，无法回答。"
                            "本库文件涉及余杭区、浙江省及全国层面的政策。", kind=q.kind, resolved=note)
+        acts = unknown_acts(q.norm, self.retriever.docs, self.retriever.aliases, self.stats.in_corpus)
+        if acts:
+            return refusal(question, script, f"文件库中没有《{'》《'.join(acts)}》，无法回答。", kind=q.kind, resolved=note)
         foreign = foreign_terms(q.terms, self.stats)
         if foreign:
             return refusal(question, script, f"现有文件中没有提到“{'、'.join(foreign)}”，无法回答该问题。", kind=q.kind, resolved=note)

@@ -10,8 +10,10 @@ filter and its name leaves the query. "千万工程" is defined by the corpus it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..index.lexical import words
 from ..models import Chunk
 
 # (what the question says, what the document title looks like)
@@ -88,3 +90,53 @@ def with_aliases(norm_query: str, aliases: dict[str, str]) -> str:
     """The query with the full form of every defined abbreviation it uses appended."""
     extra = [full for short, full in aliases.items() if short in norm_query and full not in norm_query]
     return norm_query + (" " + " ".join(extra) if extra else "")
+
+
+# "浙江省乡村振兴促进条例是哪天起施行的": an act named by its title words (…条例, …法)
+_ACT_END = re.compile(r"(条例|条列|法)(?![律规人院治官定制庭典])")
+_NOT_NAME = frozenset(["请问", "根据", "按照", "依据", "关于", "那个", "这个", "这部", "那部", "这项", "该", "看看", "问下", "想问", "咨询", "我们", "你们", "咱们", "现在", "目前", "里", "的", "对", "和", "与", "上", "中", "规定", "提到", "说", "讲", "国家", "新", "老", "修订", "最新", "是", "有", "按", "照", "在"])
+
+
+_PLACES = frozenset(["浙江", "杭州", "余杭", "中央", "全国", "中国", "中华人民共和国", "国家"])
+
+
+def unknown_acts(norm_question: str, docs: list[DocRef], aliases: dict[str, str], in_corpus: Callable[[str], bool]) -> list[str]:
+    """Acts the question names that are not in the library ("浙江省乡村振兴促进条例", "土地管理法").
+
+    A name matches a document when every word of it (fillers aside) is in that document's title or is an
+    abbreviation the documents define ("污水条例", "乡村振兴那个法", "千万工程方案" all match); a name the
+    corpus itself mentions ("水污染防治法", cited by a regulation) is never reported.
+    """
+    out = []
+    for m in _ACT_END.finditer(norm_question):
+        run = re.search(r"[\u4e00-\u9fff]{1,20}$", norm_question[:m.start()])
+        if run is None:
+            continue
+        tokens = words(run.group(0) + m.group(1))
+        if len(tokens[-1]) == 2 and tokens[-1] != m.group(1):
+            continue  # 做法, 方法, 违法: a word, not a title
+        name_words: list[str] = []
+        for w in reversed(words(run.group(0))):  # the title is the run of name words right before 条例/法
+            if len(w) < 2 or w in _NOT_NAME or re.search(r"[哪几谁啥不]|什么|多少|属于|算", w):
+                break
+            name_words.insert(0, w)
+        if not name_words:
+            continue
+        name = run.group(0)[run.group(0).rindex(name_words[0]):] + m.group(1)
+        genre = "条例" if m.group(1) in ("条例", "条列") else "法"
+        same_genre = [d for d in docs if d.title.endswith(genre)] or docs
+        if in_corpus(name) or any(_names(d.title, name_words, aliases) for d in same_genre):
+            continue
+        out.append(name)
+    return out
+
+
+def _names(title: str, name_words: list[str], aliases: dict[str, str]) -> bool:
+    """True when a loose name ("农村污水治理条例") fits a title: every place word it has, and at least half of
+    its other words ("农村", "污水" of 农村/污水/治理), are in the title or are defined abbreviations."""
+    places = [w for w in name_words if re.search(r"[省市县区镇]$", w) or w in _PLACES]
+    rest = [w for w in name_words if w not in places]
+    if any(p not in title for p in places):
+        return False
+    hits = sum(1 for w in rest if w in title or w in aliases)
+    return not rest or 2 * hits >= len(rest) and hits > 0
