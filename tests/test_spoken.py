@@ -248,6 +248,7 @@ def test_a_part_matches_clauses_about_its_whole() -> None:
     text = "户内处理设施包括户内化粪池、隔油池、污水管道等,公共处理设施包括接户井、污水管道、检查井、处理终端等。"
     assert with_wholes(["化粪池", "维修"], text) == ["化粪池|户内处理设施", "维修"]
     assert with_wholes(["检查井"], text) == ["检查井|公共处理设施"]
+    assert with_wholes(["管道", "污水"], text) == ["管道", "污水"]  # listed under both wholes; 污水 is no item
 
 
 def test_owner_of_a_part_is_the_owner_of_its_whole(real_service) -> None:  # type: ignore[no-untyped-def]
@@ -276,3 +277,30 @@ def test_an_act_not_in_the_library_is_refused_by_name(real_service) -> None:  # 
     a = real_service.ask("浙江省乡村振兴促进条例是哪天起施行的？")
     assert not a.answered and "浙江省乡村振兴促进条例" in a.answer
     assert real_service.ask("污水条例是哪天起施行的？").answered
+
+
+def test_paragraph_of_an_article_cited_by_a_penalty() -> None:
+    from policy_assistant.knowledge.articles import cited_paragraphs, paragraphs
+
+    assert cited_paragraphs("违反本条例第二十六条第二款规定，擅自拆除的") == [(26, 2)]
+    assert cited_paragraphs("违反本条例第二十二条规定") == [(22, None)]
+    article = "第二十六条 禁止从事下列活动:\n(一)损毁、盗窃设施;\n(二)穿凿、堵塞设施。\n任何单位或者个人不得擅自拆除公共处理设施。"
+    parts = paragraphs(article)
+    assert len(parts) == 2 and "穿凿" in parts[0] and parts[1].startswith("任何单位")
+
+
+def test_penalty_follows_the_paragraph_it_cites(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("把污水管道挖坏了，除了罚款还要承担什么？")
+    assert a.answered and "第二十六条第一款" in a.answer and "恢复原状" in a.answer
+
+
+def test_a_named_issuer_question(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("这份实施方案是以哪个单位的名义印发的？")
+    assert a.answered and "余杭区人民政府办公室" in a.answer
+    b = real_service.ask("条例的发文机关是谁")
+    assert b.answered and "通过" in b.answer  # a regulation is passed by a congress session, not 印发
+
+
+def test_a_topic_word_shared_with_the_title_stays_when_the_genre_word_is_elsewhere(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("条例管的污水处理设施，分成哪两大类？")
+    assert a.answered and "集中处理设施" in a.answer and "户用处理设备" in a.answer

@@ -67,11 +67,13 @@ def with_wholes(terms: list[str], text: str) -> list[str]:
             continue
         for t in terms:
             first = t.split(ALT, 1)[0]
-            if len(first) >= 2 and first in items and first not in whole and whole not in t.split(ALT):
+            listed = [i.strip().removesuffix("等") for i in items.split("、")]
+            if len(first) >= 2 and any(i.endswith(first) for i in listed) and first not in whole and whole not in t.split(ALT):
                 wholes.setdefault(t, [])
                 if whole not in wholes[t]:
                     wholes[t].append(whole)
-    return [ALT.join([t, *wholes[t][:2]]) if t in wholes else t for t in terms]
+    # a part listed under two wholes (污水管道: 户内 and 公共) says nothing about which one is meant
+    return [ALT.join([t, wholes[t][0]]) if len(wholes.get(t, [])) == 1 else t for t in terms]
 
 
 class TermStats:

@@ -84,6 +84,9 @@ def resolve(question: str, history: list[Message]) -> str:
         said = [m.content for m in history if m.role == "assistant" and m.content.strip()]
         quote = re.sub(r"\[\d+\]", "", said[-1])[:120] if said else ""
         return f"{topic} {quote} {rest}".strip()
+    if rest and _ASKS.search(rest):
+        # "这是哪个工程里的?" after "每年要盘活多少…?": the new question asks its own thing, not the figure
+        topic = re.sub(r"(?:要|需要)?(?:多少|几个|几)(?=[\u4e00-\u9fff])", "", topic)
     return f"{topic}，{rest}" if rest else topic
 
 

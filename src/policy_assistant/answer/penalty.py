@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..index.snapshot import Snapshot
-from ..knowledge.articles import PENALTY, article_number, cited_articles
+from ..knowledge.articles import PENALTY, article_number, cited_paragraphs, paragraphs
 from ..knowledge.clauses import Sentence, chunk_sentences
 from ..models import Chunk
 from .evidence import TermStats, coverage
@@ -53,8 +53,8 @@ def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: se
             if not PENALTY.search(text):
                 continue
             score, act = coverage(terms, text, stats) + _bonus(hit_rank, c), None
-            for cited in cited_articles(text):
-                for a in articles.get((c.doc_id, cited), []):
+            for cited, para in cited_paragraphs(text):
+                for a in _in_paragraph(articles.get((c.doc_id, cited), []), para):
                     # the question may describe both the act and its consequence ("占压…造成严重后果的")
                     a_score = coverage(terms, a.norm + " " + text, stats) + _bonus(hit_rank, a.chunk)
                     if a_score > score:
@@ -62,6 +62,19 @@ def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: se
             if best is None or score > best.score:
                 best = PenaltyMatch(score, c, quote, text, act)
     return best
+
+
+def _in_paragraph(sents: list[Sentence], para: int | None) -> list[Sentence]:
+    """The sentences of an article that belong to paragraph ``para`` (all of them when it is None)."""
+    if para is None or not sents:
+        return sents
+    chunks = list(dict.fromkeys(s.chunk.chunk_id for s in sents))
+    text = "\n".join(next(s.chunk.text for s in sents if s.chunk.chunk_id == cid) for cid in chunks)
+    parts = paragraphs(text)
+    if not 0 < para <= len(parts):
+        return sents
+    wanted = re.sub(r"\s+", "", parts[para - 1])
+    return [s for s in sents if re.sub(r"\s+", "", s.text) in wanted]
 
 
 def _bonus(hit_rank: dict[str, int], chunk: Chunk) -> float:

@@ -45,7 +45,7 @@ FRAME_WORDS = frozenset(
     ["所说", "所称", "所指", "还是", "目标", "多少", "规定", "要求", "情况", "具体", "内容", "相关", "主要", "方面", "工作", "问题", "部分", "一下", "怎么样", "怎样", "如何", "哪些", "什么", "多大", "几个", "负责", "牵头", "谁", "部门", "单位", "哪个", "由谁", "里", "讲", "说", "写", "提到", "提出", "明确", "文件", "方案", "规划", "计划", "政策", "年", "到", "呢", "那", "那么", "还有", "这", "这一", "这条", "这一条", "条", "分别", "各", "是", "多", "有", "没有", "达到", "达", "实现", "需要", "应该", "应当", "应", "能", "将", "会", "落实", "做", "做好", "管", "管理", "的话", "定", "制定", "谁来", "预计", "设定", "设", "是否", "任务", "哪几", "哪几个", "几章", "几条", "几项", "几个", "时候", "什么时候", "何时", "哪天", "哪一天", "日期", "时间", "一号", "印发", "发布", "施行", "生效", "通过", "包括", "包含", "分为", "哪一年", "一年", "一天", "几号", "几月", "哪年", "管到", "期限", "意思", "含义", "意味", "解释", "定义", "有关", "关于", "请", "告诉", "告诉我", "一下", "知道", "想", "问", "问下", "咨询", "查", "查询", "具体是", "啥", "咋", "么",
      # spoken fillers: "快递进村这块", "是不是公安那边", "有没有提到", "一共说的是"
      "这块", "这一块", "那块", "这边", "那边", "这方面", "那方面", "东西", "不是", "有没有", "有个", "一共", "总共", "共",
-     "说的", "里面", "这个", "那个", "这些", "那些", "个", "块", "边", "吗", "吧", "搞", "弄", "说说", "讲讲", "介绍", "出来", "以后", "之后", "一起", "要是", "如果", "的话", "硬性", "点名", "允许", "程度", "做到"]
+     "说的", "里面", "这个", "那个", "这些", "那些", "个", "块", "边", "吗", "吧", "搞", "弄", "说说", "讲讲", "介绍", "出来", "以后", "之后", "一起", "要是", "如果", "的话", "硬性", "点名", "允许", "程度", "做到", "例子", "举例", "举了", "一个", "一项", "一种", "一些"]
 )
 
 
@@ -84,6 +84,11 @@ class Question:
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,30})[”\"」』]")
 
 
+# "发文单位是谁", "以哪个单位的名义印发的", "谁发的文": the issuer of the document
+ISSUER_ASK = re.compile(r"发文(单位|机关)|(哪个|什么)(单位|部门|机关)[^，。？?]{0,6}(发|印发|发布|出台|制定)|谁(印)?发的|发的文"
+                        r"|以[^，。？?]{0,8}名义|落款(?!日期|时间)|谁(印发|发布|出台)")
+
+
 def question_frame(norm: str) -> str:
     """A normalised question with its quoted phrases blanked ("“有多少汤泡多少馍”是什么意思" asks no quantity)."""
     return _QUOTED.sub("“…”", norm)
@@ -96,8 +101,10 @@ def question_script(text: str) -> Literal["traditional", "simplified"]:
 
 def classify(norm: str) -> Kind:
     """The kind of a normalised question (owner > locate > date > list > target > general)."""
+    if ISSUER_ASK.search(norm):
+        return "date"  # the document's metadata: who issued it
     if re.search(r"文号|发文(单位|机关)|落款|印发日期|发布日期|哪次会议|什么会议|发给|主送|下发给|印发给|发到|发的文|谁发的|"
-                 r"(哪个|什么)(单位|部门|机关)(发|印发|发布|出台|制定)的|管到|实施期|期限|起止|哪几年", norm):
+                 r"管到|实施期|期限|起止|哪几年", norm):
         return "date"
     if re.search(r"一共|总共|共有|共计", norm) and re.search(r"多少条|几条|几章|多少章|几节", norm):
         return "list"
@@ -149,6 +156,8 @@ def with_full_years(norm: str) -> str:
 
 # "哪两个“零”": the count is part of the asking
 _WHICH_N = re.compile(r"哪[一两二三四五六七八九十]+[个条项类种大样点位]?")
+# "什么样板区": 什么 + 样板区, not 什么样 + 板区
+_WHAT_SPLIT = re.compile(r"什么(?=样[板本品])")
 # "能不能发债券": a yes/no frame, whose 不能 is no prohibition
 _YES_NO = re.compile(r"能不能|能否|可不可以|是不是|有没有|会不会|要不要|用不用|需不需要|让不让|准不准|允不允许")
 # a two-character piece jieba glued from a function character and a content one ("镇要", "要建")
@@ -158,7 +167,7 @@ _FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会
 def content_terms(norm: str) -> list[str]:
     """The topic words of a normalised text: jieba tokens minus function/frame words and years."""
     out = []
-    for t in tokenize(_YES_NO.sub(" ", _WHICH_N.sub(" ", norm))):
+    for t in tokenize(_WHAT_SPLIT.sub("什么 ", _YES_NO.sub(" ", _WHICH_N.sub(" ", norm)))):
         if t in FRAME_WORDS or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii() or _ASKING.fullmatch(t):
             continue
         if len(t) == 2 and (t[0] in _FUNCTION_CHARS or t[1] in _FUNCTION_CHARS) and not word_known(t):

@@ -3,6 +3,7 @@ their rankings are fused, optional filters (document, year) applied."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..config import Settings
@@ -67,6 +68,7 @@ class HybridRetriever:
         norm = normalise_query(query)
         if not norm or not self.snapshot.chunks:
             return []
+        norm = re.sub(r"什么(?=样[板本品])", "什么 ", norm)  # "什么样板区" is 什么 + 样板区 (jieba: 什么样 + 板区)
         if not plan or flt is not None:
             return self._search(norm, k, flt)
         hits: list[Hit] = []

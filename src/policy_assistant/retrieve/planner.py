@@ -19,7 +19,7 @@ from ..models import Chunk
 # (what the question says, what the document title looks like)
 DOC_GENRES = [
     (re.compile(r"一号文件|中央文件|中共中央|国务院.*意见"), re.compile(r"^中共中央")),
-    (re.compile(r"促进法|振兴法|这部法|该法|法律|(这|那)(个|部)法(?![规则人院官治])"), re.compile(r"法$")),
+    (re.compile(r"促进法|振兴法|这部法|该法|法律(?!、|法规|责任)|(这|那)(个|部)法(?![规则人院官治])"), re.compile(r"法$")),
     (re.compile(r"条例|条列|污水.*管理办法"), re.compile(r"条例")),
     (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)|(这篇|那篇|这份|那份)(报告|文章|总结)|^报告(里|中|上)"), re.compile(r"经验")),
     (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
@@ -61,7 +61,8 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
         for size in range(min(len(title), len(out)), 3, -1):
             spans = [(i, out[i:i + size]) for i in range(len(out) - size + 1)]
             common = next((sp for i, sp in spans if sp in title
-                           and not (genre and size < 7 and re.match(r"[\u4e00-\u9fff]", out[i + size:i + size + 1]))), None)
+                           and not (genre and size < 7 and (re.match(r"[\u4e00-\u9fff]", out[i + size:i + size + 1])
+                                                            or not _names_genre(out[i + size:])))), None)
             if common:
                 out = out.replace(common, " ")
                 break
@@ -69,6 +70,11 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
         out = q_pat.sub(" ", out)
     # the words that tied the name to the rest ("条例对运维单位…", "促进法里的…") go with it
     return _AFTER_NAME.sub(" ", out)
+
+
+def _names_genre(after: str) -> bool:
+    """True when a genre word follows within three characters ("污水处理设施管理条例", "…设施条例里")."""
+    return any((m := q_pat.search(after[:12])) is not None and m.start() <= 3 for q_pat, _ in DOC_GENRES)
 
 
 def defined_aliases(chunks: list[Chunk]) -> dict[str, str]:
