@@ -304,3 +304,41 @@ def test_a_named_issuer_question(real_service) -> None:  # type: ignore[no-untyp
 def test_a_topic_word_shared_with_the_title_stays_when_the_genre_word_is_elsewhere(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("条例管的污水处理设施，分成哪两大类？")
     assert a.answered and "集中处理设施" in a.answer and "户用处理设备" in a.answer
+
+
+def test_a_village_the_documents_name_must_be_in_the_evidence(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("李祖村村集体一年经营性收入多少")
+    assert not a.answered and "李祖村" in a.answer
+    b = real_service.ask("李祖村引进了多少农创客")
+    assert b.answered and "200余人" in b.answer
+
+
+def test_a_sub_item_counted_inside_a_total_is_not_given_alone(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("快递共富驿站单独要建几个？")
+    assert not a.answered and "快递共富驿站" in a.answer
+    assert real_service.ask("村级寄递物流综合服务站要建多少个").answered
+
+
+def test_who_drafts_a_template_is_not_who_issued_the_document() -> None:
+    assert analyse("示范文本由哪个部门制定").kind == "owner"
+    assert analyse("这份方案是哪个单位印发的").kind == "date"
+    assert analyse("条例是什么机关制定的").kind == "date"
+    assert analyse("条例由什么机关制定").kind == "date"
+    assert analyse("条例里的运维合同示范文本由哪个部门制定").kind == "owner"
+
+
+def test_query_miscuts_are_split() -> None:
+    from policy_assistant.retrieve.planner import tidy_query
+
+    assert tidy_query("全面打造一个什么样板区") == "全面打造一个什么 样板区"
+    assert tidy_query("四好农村路要打造成几点零版") == "四好农村路要打造 成 版"
+    assert tidy_query("什么样的村") == "什么样的村"
+
+
+def test_a_subset_of_a_total_is_not_the_total(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="新改建农村公路多少公里？"),
+               Message(role="assistant", content="方案提出完成新改建农村公路65公里。")]
+    a = real_service.ask("其中双车道的有多少公里？", history)
+    assert not a.answered and "双车道" in a.answer

@@ -46,6 +46,7 @@ ANSWER_HITS = 15  # chunks retrieved for answering (the handlers read the best 8
 ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几月几日|什么日子|哪个月")
 # "盘活一宗给多少补助", "每户补多少": a rate per item, which only a clause saying 每宗/户均 answers
 _PER_UNIT_ASK = re.compile(r"(?:每|(?<![统唯同单万第之逐专划均])一)(宗|户|人|亩|村|家|吨|处|座|所|名|位)(?!一)[^，。?？]{0,6}(?:给|补|奖|发|罚|收|交|多少|几)")
+_VILLAGE = re.compile(r"(?<=[市县区镇乡])([\u4e00-\u9fff]{1,3}村)(?![民委级庄集])")
 SHORT_FOLLOWUP = 14  # characters: a question this short may lean on the previous turn
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 
@@ -62,6 +63,7 @@ class AnswerEngine:
         self.handlers = Handlers(snapshot, self.stats)
         self._llm = llm
         self._speller: Speller | None = None
+        self._village_names: set[str] | None = None
 
     @property
     def speller(self) -> Speller:
@@ -201,6 +203,11 @@ class AnswerEngine:
             if place not in evidence and short not in evidence:
                 return refusal(q.text, script, f"现有文件中没有关于“{place}”这方面的具体规定。", kind=answer.kind,
                                resolved=answer.resolved_question)
+        for village in self._villages():
+            if village in q.norm and village not in evidence:
+                # "李祖村村集体一年经营性收入多少" answered by the district's target: not about that village
+                return refusal(q.text, script, f"现有文件中没有关于“{village}”这方面的具体规定。", kind=answer.kind,
+                               resolved=answer.resolved_question)
         for period in set(PERIOD.findall(q.norm)):
             if period not in evidence:
                 return refusal(q.text, script, f"现有文件没有就“{period}”时期作出相关规定。", kind=answer.kind,
@@ -220,6 +227,20 @@ class AnswerEngine:
             reply.citations = answer.citations[:1]
             return reply
         quotes = " ".join(c.quote for c in answer.citations)
+        subset = re.search(r"其中([\u4e00-\u9fff]{2,8}?)的(?:有|是|占)?(?:多少|几)", normalise_query(answer.question))
+        if answer.kind == "target" and subset and subset.group(1) not in normalise_line(quotes):
+            # "其中双车道的有多少公里" answered by the total: the part asked about is not counted
+            reply = refusal(q.text, script, f"文件只给出了总数，没有单列“{subset.group(1)}”的数字。", kind=answer.kind,
+                            resolved=answer.resolved_question)
+            reply.citations = answer.citations[:1]
+            return reply
+        inside = _only_inside_parentheses(q.terms, normalise_line(quotes))
+        if answer.kind == "target" and inside:
+            # "快递共富驿站单独有几个" answered by "服务站(含快递共富驿站)35个": a total that includes it
+            reply = refusal(q.text, script, f"文件只给出了包括“{inside}”在内的总数，没有单列“{inside}”的数字。",
+                            kind=answer.kind, resolved=answer.resolved_question)
+            reply.citations = answer.citations[:1]
+            return reply
         asks_quantity = answer.kind in ("target", "general") and QUANTITY.search(q.frame) \
             or answer.kind == "date" and DURATION.search(q.frame)
         if asks_quantity and not states_quantity(quotes):
@@ -244,6 +265,25 @@ class AnswerEngine:
             return reply
         return answer
 
+    def _villages(self) -> set[str]:
+        """Villages the documents name after their county or town ("义乌市李祖村", "安吉县余村")."""
+        if self._village_names is None:
+            self._village_names = {v for v in _VILLAGE.findall(self.stats.text)
+                                   if not v.endswith(("农村", "乡村", "山村")) and v[0] not in "对有在和与等各本全每该"}
+        return self._village_names
+
     def doc_hint(self, norm_question: str) -> set[str] | None:
         """Documents a question names ("一号文件", "促进法", "条例", "方案", a title), if any."""
         return doc_hint(norm_question, self.retriever.docs)
+
+
+def _only_inside_parentheses(terms: list[str], quotes: str) -> str:
+    """A topic term the quotes mention only inside "(含…)" ("服务站(含快递共富驿站)35个"), if any."""
+    inners = re.findall(r"[(（]含([^)）]{1,30})[)）]", quotes)
+    outer = re.sub(r"[(（]含[^)）]{1,30}[)）]", " ", quotes)
+    for inner in inners:
+        for t in terms:
+            first = t.split("|", 1)[0]
+            if len(first) >= 2 and first in inner and first not in outer:
+                return inner
+    return ""

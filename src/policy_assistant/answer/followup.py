@@ -68,7 +68,7 @@ def resolve(question: str, history: list[Message]) -> str:
         tail = _TAIL.search(prev_norm)
         return f"{q_years[0]}年{_TAIL.sub('', prev_norm)}{tail.group(0) if tail else ''}"
     topic = _TAIL.sub("", prev_norm)
-    rest = re.sub(r"^(这一条|这条|这一项|这项|这个|这|该项|该|它|其)", "", stripped)
+    rest = re.sub(r"^(其中|这一条|这条|这一项|这项|这个|这|该项|该|它|其)", "", stripped)
     # "那公共处理设施呢?" after "户内处理设施由谁负责养护?": swap the entity that shares a head noun
     entity = re.sub(r"[呢吗?？。!！\s]+$", "", rest)
     if entity and len(entity) <= 12 and not re.search(r"谁|多少|哪|什么|几|怎么|如何|是否|吗|负责|牵头|部分|条", entity):
@@ -86,7 +86,7 @@ def resolve(question: str, history: list[Message]) -> str:
         return f"{topic} {quote} {rest}".strip()
     if rest and _ASKS.search(rest):
         # "这是哪个工程里的?" after "每年要盘活多少…?": the new question asks its own thing, not the figure
-        topic = re.sub(r"(?:要|需要)?(?:多少|几个|几)(?=[\u4e00-\u9fff])", "", topic)
+        topic = re.sub(r"(?:要|需要)?(?:多少|几)[个条项家座所名人]?(?=[\u4e00-\u9fff]|$)", "", topic)
     return f"{topic}，{rest}" if rest else topic
 
 

@@ -15,7 +15,7 @@ from ..numerals import cn_numeral
 from .compose import Citations, path_text, refusal, short_title
 from .evidence import ALT, TermStats, coverage, term_match
 from .penalty import find_penalty
-from .question import DEFINITION, DURATION, ISSUER_ASK, ORG, QUANTITY, Question, content_terms, typed_figures
+from .question import DEFINITION, DURATION, ORG, QUANTITY, Question, asks_issuer, content_terms, typed_figures
 from .units import UnitClass, asked_unit, states_unit
 
 _CN_COUNT = "零一二三四五六七八九十"
@@ -487,7 +487,7 @@ class Handlers:
                 if not said:
                     cites.add(chunks[0], chunks[0].text[:120])
                     return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", cites, kind="date-refused")
-            want_issuer = bool(ISSUER_ASK.search(q.norm))
+            want_issuer = asks_issuer(q.norm)
             period = re.search(r"(\d{4})\s*[-—–至到]\s*(\d{4})\s*年", normalise_line(doc.title))
             # "实施期是哪几年" asks about the plan itself; "试点延长期限是几年" about one of its tasks
             about_doc = not [t for t in q.terms if t not in normalise_line(doc.title) and word_known(t.split(ALT)[0])]

@@ -10,6 +10,7 @@ from typing import Literal
 from ..index.lexical import tokenize, word_known, word_tag
 from ..ingest.normalise import detect_script, normalise_query
 from ..numerals import cn_to_int
+from ..retrieve.planner import tidy_query
 
 Kind = Literal["target", "owner", "list", "date", "locate", "general"]
 
@@ -85,8 +86,21 @@ _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,30})[”\"」』]")
 
 
 # "发文单位是谁", "以哪个单位的名义印发的", "谁发的文": the issuer of the document
-ISSUER_ASK = re.compile(r"发文(单位|机关)|(哪个|什么)(单位|部门|机关)[^，。？?]{0,6}(发|印发|发布|出台|制定)|谁(印)?发的|发的文"
+ISSUER_ASK = re.compile(r"发文(单位|机关)|制定(单位|机关)|(哪个|什么)(单位|部门|机关)(发|制定|通过)的"
+                        r"|(哪个|什么)(单位|部门|机关)[^，。？?]{0,6}(印发|发布|出台|下发|发文|发出|发的|审议通过|通过的)|谁(印)?发的|发的文"
                         r"|以[^，。？?]{0,8}名义|落款(?!日期|时间)|谁(印发|发布|出台)")
+
+
+# "条例由什么机关制定": the issuer when the thing made is the document, not "示范文本由哪个部门制定"
+_DRAFTED_BY = re.compile(r"(哪个|什么|哪一)(单位|部门|机关)[^，。？?]{0,4}(制定|发)")
+_DOC_WORD = re.compile(r"条例|方案|法|意见|文件|这份|该文|这个|本")
+_DRAFTED_THING = re.compile(r"文本|标准|规划|计划|细则|目录|清单|合同|专项|规范|名录|制度")
+
+
+def asks_issuer(norm: str) -> bool:
+    """True when a question asks who issued the document ("发文单位是谁", "条例由什么机关制定")."""
+    return bool(ISSUER_ASK.search(norm) or _DRAFTED_BY.search(norm) and _DOC_WORD.search(norm)
+                and not _DRAFTED_THING.search(norm))
 
 
 def question_frame(norm: str) -> str:
@@ -101,8 +115,8 @@ def question_script(text: str) -> Literal["traditional", "simplified"]:
 
 def classify(norm: str) -> Kind:
     """The kind of a normalised question (owner > locate > date > list > target > general)."""
-    if ISSUER_ASK.search(norm):
-        return "date"  # the document's metadata: who issued it
+    if asks_issuer(norm):
+        return "date"  # the document's metadata: who issued it ("条例由什么机关制定")
     if re.search(r"文号|发文(单位|机关)|落款|印发日期|发布日期|哪次会议|什么会议|发给|主送|下发给|印发给|发到|发的文|谁发的|"
                  r"管到|实施期|期限|起止|哪几年", norm):
         return "date"
@@ -156,8 +170,6 @@ def with_full_years(norm: str) -> str:
 
 # "哪两个“零”": the count is part of the asking
 _WHICH_N = re.compile(r"哪[一两二三四五六七八九十]+[个条项类种大样点位]?")
-# "什么样板区": 什么 + 样板区, not 什么样 + 板区
-_WHAT_SPLIT = re.compile(r"什么(?=样[板本品])")
 # "能不能发债券": a yes/no frame, whose 不能 is no prohibition
 _YES_NO = re.compile(r"能不能|能否|可不可以|是不是|有没有|会不会|要不要|用不用|需不需要|让不让|准不准|允不允许")
 # a two-character piece jieba glued from a function character and a content one ("镇要", "要建")
@@ -167,7 +179,7 @@ _FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会
 def content_terms(norm: str) -> list[str]:
     """The topic words of a normalised text: jieba tokens minus function/frame words and years."""
     out = []
-    for t in tokenize(_WHAT_SPLIT.sub("什么 ", _YES_NO.sub(" ", _WHICH_N.sub(" ", norm)))):
+    for t in tokenize(tidy_query(_YES_NO.sub(" ", _WHICH_N.sub(" ", norm)))):
         if t in FRAME_WORDS or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii() or _ASKING.fullmatch(t):
             continue
         if len(t) == 2 and (t[0] in _FUNCTION_CHARS or t[1] in _FUNCTION_CHARS) and not word_known(t):

@@ -3,7 +3,6 @@ their rankings are fused, optional filters (document, year) applied."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..config import Settings
@@ -16,7 +15,7 @@ from ..knowledge.articles import PENALTY_ASK, article_number, penalty_citations
 from ..models import Chunk, Hit
 from .colloquial import Colloquial, load
 from .fusion import rrf, top, weighted
-from .planner import DocRef, defined_aliases, doc_hint, with_aliases, without_doc_names
+from .planner import DocRef, defined_aliases, doc_hint, tidy_query, with_aliases, without_doc_names
 
 
 @dataclass
@@ -68,7 +67,7 @@ class HybridRetriever:
         norm = normalise_query(query)
         if not norm or not self.snapshot.chunks:
             return []
-        norm = re.sub(r"什么(?=样[板本品])", "什么 ", norm)  # "什么样板区" is 什么 + 样板区 (jieba: 什么样 + 板区)
+        norm = tidy_query(norm)  # "什么样板区" is 什么 + 样板区 (jieba: 什么样 + 板区)
         if not plan or flt is not None:
             return self._search(norm, k, flt)
         hits: list[Hit] = []

@@ -29,6 +29,15 @@ _AFTER_NAME = re.compile(r"(?:(?<=^)|(?<=\s))(?:规定的|规定|提出的|提�
 _ALIAS = re.compile(r"([\u4e00-\u9fff“”\"、]{2,40})[(（]\s*以下简称\s*[“\"]?([\u4e00-\u9fff]{2,12})[”\"]?\s*[)）]")
 
 
+# cuts jieba gets wrong in questions: 什么样|板区 (什么 + 样板区), 打|造成 (打造 + 成), 几点零 (asks "X.0")
+_MISCUTS = re.compile(r"什么(?=样[板本品])|(?<=打造)(?=成)|几点[零几]")
+
+
+def tidy_query(norm: str) -> str:
+    """A normalised question with the spans jieba mis-segments split where they should be."""
+    return _MISCUTS.sub(lambda m: "什么 " if m.group(0) == "什么" else " ", norm)
+
+
 @dataclass
 class DocRef:
     """A document as the planner sees it."""
