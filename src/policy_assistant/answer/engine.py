@@ -23,19 +23,15 @@ from .evidence import TermStats, foreign_terms, with_full_forms, with_wholes
 from .followup import in_context, resolve
 from .handlers import Handlers
 from .question import (
-    DURATION,
     ORG,
-    PERIOD,
-    QUANTITY,
     Question,
     analyse,
     content_terms,
-    question_frame,
     question_script,
     without_fillers,
 )
+from .scope import check_scope, named_villages
 from .spelling import Speller, frame_typos, interrogative_typos
-from .units import asked_unit, states_quantity, states_time, states_unit
 
 # Calibrated on evals/qa_dev.jsonl (never on qa.jsonl): below these, the documents do not say.
 # evals/calibrate.py swept a common scale over these; 1.1 balanced refusals against false refusals.
@@ -43,10 +39,6 @@ MIN_SUPPORT = {k: round(v * 1.1, 3) for k, v in
                {"target": 0.55, "owner": 0.5, "general": 0.5, "date": 0.4, "list": 0.4, "locate": 0.5}.items()}
 
 ANSWER_HITS = 15  # chunks retrieved for answering (the handlers read the best 8, plus any a single retriever ranks top 3)
-ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几月几日|什么日子|哪个月")
-# "盘活一宗给多少补助", "每户补多少": a rate per item, which only a clause saying 每宗/户均 answers
-_PER_UNIT_ASK = re.compile(r"(?:每|(?<![统唯同单万第之逐专划均])一)(宗|户|人|亩|村|家|吨|处|座|所|名|位)(?!一)[^，。?？]{0,6}(?:给|补|奖|发|罚|收|交|多少|几)")
-_VILLAGE = re.compile(r"(?<=[市县区镇乡])([\u4e00-\u9fff]{1,3}村)(?![民委级庄集])")
 SHORT_FOLLOWUP = 14  # characters: a question this short may lean on the previous turn
 FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
 
@@ -191,99 +183,12 @@ class AnswerEngine:
         return answer
 
     def _check_scope(self, q: Question, answer: Answer, script: str) -> Answer:
-        """Refuse an answer whose evidence does not speak to what the question pins down.
-
-        A place (临安区, 嘉兴市), a planning period (十五五) or a quantity ("多少") named in the question
-        must be matched by the cited sources: otherwise the documents talk about something nearby,
-        not about what was asked.
-        """
-        evidence = normalise_line(" ".join(c.quote + " " + c.title for c in answer.citations))
-        for place in place_names(q.norm):
-            short = place[:-1] if len(place) >= 3 and place[-1] in "省市区县镇乡村" else place  # 临安区 → 临安, never 杭州 → 杭
-            if place not in evidence and short not in evidence:
-                return refusal(q.text, script, f"现有文件中没有关于“{place}”这方面的具体规定。", kind=answer.kind,
-                               resolved=answer.resolved_question)
-        for village in self._villages():
-            if village in q.norm and village not in evidence:
-                # "李祖村村集体一年经营性收入多少" answered by the district's target: not about that village
-                return refusal(q.text, script, f"现有文件中没有关于“{village}”这方面的具体规定。", kind=answer.kind,
-                               resolved=answer.resolved_question)
-        for period in set(PERIOD.findall(q.norm)):
-            if period not in evidence:
-                return refusal(q.text, script, f"现有文件没有就“{period}”时期作出相关规定。", kind=answer.kind,
-                               resolved=answer.resolved_question)
-        if answer.kind == "target" and q.years and str(max(q.years)) not in evidence:
-            # "2027年…比2022年增长百分之几" answered by a 2022 figure: the year asked about is not there
-            reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出{max(q.years)}年的具体数字。", kind=answer.kind,
-                            resolved=answer.resolved_question)
-            reply.citations = answer.citations[:1]
-            return reply
-        per = _PER_UNIT_ASK.search(q.frame)
-        if per and answer.kind in ("target", "general") and not re.search(f"每{per.group(1)}|{per.group(1)}均|/{per.group(1)}",
-                                                                           normalise_line(answer.answer)):
-            # "盘活一宗给多少补助" answered by "每年盘活200宗": a total, not a rate per item
-            reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出每{per.group(1)}的具体标准。", kind=answer.kind,
-                            resolved=answer.resolved_question)
-            reply.citations = answer.citations[:1]
-            return reply
-        quotes = " ".join(c.quote for c in answer.citations)
-        subset = re.search(r"其中([\u4e00-\u9fff]{2,8}?)的(?:有|是|占)?(?:多少|几)", normalise_query(answer.question))
-        if answer.kind == "target" and subset and subset.group(1) not in normalise_line(quotes):
-            # "其中双车道的有多少公里" answered by the total: the part asked about is not counted
-            reply = refusal(q.text, script, f"文件只给出了总数，没有单列“{subset.group(1)}”的数字。", kind=answer.kind,
-                            resolved=answer.resolved_question)
-            reply.citations = answer.citations[:1]
-            return reply
-        inside = _only_inside_parentheses(q.terms, normalise_line(quotes))
-        if answer.kind == "target" and inside:
-            # "快递共富驿站单独有几个" answered by "服务站(含快递共富驿站)35个": a total that includes it
-            reply = refusal(q.text, script, f"文件只给出了包括“{inside}”在内的总数，没有单列“{inside}”的数字。",
-                            kind=answer.kind, resolved=answer.resolved_question)
-            reply.citations = answer.citations[:1]
-            return reply
-        asks_quantity = answer.kind in ("target", "general") and QUANTITY.search(q.frame) \
-            or answer.kind == "date" and DURATION.search(q.frame)
-        if asks_quantity and not states_quantity(quotes):
-            found = answer.citations[:1]
-            reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体数字。", kind=answer.kind,
-                            resolved=answer.resolved_question)
-            reply.citations = found
-            return reply
-        if answer.kind in ("date", "general") and ASKS_WHEN.search(q.frame) and not states_time(quotes):
-            # "乡村振兴日是哪天" answered by a clause that names no day
-            reply = refusal(q.text, script, "文件提到了相关内容，但没有给出具体时间。", kind=answer.kind,
-                            resolved=answer.resolved_question)
-            reply.citations = answer.citations[:1]
-            return reply
-        # the asker's own words first: a question retried in context ("…培训多少人，每期培训几天") asks its own unit
-        unit = asked_unit(question_frame(normalise_query(answer.question))) or asked_unit(q.frame)
-        if unit is not None and answer.kind in ("target", "general", "date") and not states_unit(answer.answer, unit):
-            # "总面积多少亩" answered by "示范区5个": the figure measures something else
-            reply = refusal(q.text, script, f"文件提到了相关内容，但没有给出{unit.name}方面的具体数字。", kind=answer.kind,
-                            resolved=answer.resolved_question)
-            reply.citations = answer.citations[:1]
-            return reply
-        return answer
-
-    def _villages(self) -> set[str]:
-        """Villages the documents name after their county or town ("义乌市李祖村", "安吉县余村")."""
+        """Refuse an answer whose evidence does not speak to what the question pins down (``scope.py``)."""
         if self._village_names is None:
-            self._village_names = {v for v in _VILLAGE.findall(self.stats.text)
-                                   if not v.endswith(("农村", "乡村", "山村")) and v[0] not in "对有在和与等各本全每该"}
-        return self._village_names
+            self._village_names = named_villages(self.stats.text)
+        return check_scope(q, answer, script, self._village_names)
 
     def doc_hint(self, norm_question: str) -> set[str] | None:
         """Documents a question names ("一号文件", "促进法", "条例", "方案", a title), if any."""
         return doc_hint(norm_question, self.retriever.docs)
 
-
-def _only_inside_parentheses(terms: list[str], quotes: str) -> str:
-    """A topic term the quotes mention only inside "(含…)" ("服务站(含快递共富驿站)35个"), if any."""
-    inners = re.findall(r"[(（]含([^)）]{1,30})[)）]", quotes)
-    outer = re.sub(r"[(（]含[^)）]{1,30}[)）]", " ", quotes)
-    for inner in inners:
-        for t in terms:
-            first = t.split("|", 1)[0]
-            if len(first) >= 2 and first in inner and first not in outer:
-                return inner
-    return ""

@@ -71,7 +71,7 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
             spans = [(i, out[i:i + size]) for i in range(len(out) - size + 1)]
             common = next((sp for i, sp in spans if sp in title
                            and not (genre and size < 7 and (re.match(r"[\u4e00-\u9fff]", out[i + size:i + size + 1])
-                                                            or not _names_genre(out[i + size:])))), None)
+                                                            or _asked_about(out[i + size:])))), None)
             if common:
                 out = out.replace(common, " ")
                 break
@@ -81,9 +81,12 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
     return _AFTER_NAME.sub(" ", out)
 
 
-def _names_genre(after: str) -> bool:
-    """True when a genre word follows within three characters ("污水处理设施管理条例", "…设施条例里")."""
-    return any((m := q_pat.search(after[:12])) is not None and m.start() <= 3 for q_pat, _ in DOC_GENRES)
+def _asked_about(after: str) -> bool:
+    """True when the question goes on to ask about what the stretch names ("…污水处理设施，分成哪两大类"),
+    rather than the stretch ending it ("…要做好哪些重点工作") or a genre word following ("…设施条例里")."""
+    if any((m := q_pat.search(after[:12])) is not None and m.start() <= 3 for q_pat, _ in DOC_GENRES):
+        return False
+    return bool(re.search(r"[\u4e00-\u9fff]{2}", after))
 
 
 def defined_aliases(chunks: list[Chunk]) -> dict[str, str]:

@@ -1,0 +1,103 @@
+"""Scope checks: refuse an answer whose evidence does not speak to what the question pins down.
+
+A place (临安区, 李祖村), a planning period (十五五), a year, a rate per item (一宗给多少), a part of a
+total (其中…的, 含…), a quantity, a time or a unit named in the question must be matched by the cited
+sources; otherwise the documents talk about something nearby, not about what was asked. Each check
+returns the reason the reply gives.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..index.lexical import place_names
+from ..ingest.normalise import normalise_line, normalise_query
+from ..models import Answer
+from .compose import refusal
+from .question import DURATION, PERIOD, QUANTITY, Question, question_frame
+from .units import asked_unit, states_quantity, states_time, states_unit
+
+ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几月几日|什么日子|哪个月")
+# "盘活一宗给多少补助", "每户补多少": a rate per item, which only a clause saying 每宗/户均 answers
+_PER_UNIT_ASK = re.compile(r"(?:每|(?<![统唯同单万第之逐专划均])一)(宗|户|人|亩|村|家|吨|处|座|所|名|位)(?!一)"
+                           r"[^，。?？]{0,6}(?:给|补|奖|发|罚|收|交|多少|几)")
+# "其中双车道的有多少公里": a part of the total the previous answer gave
+_SUBSET_ASK = re.compile(r"其中([\u4e00-\u9fff]{2,8}?)的(?:有|是|占)?(?:多少|几)")
+# "义乌市李祖村", "安吉县余村": villages named after their county or town
+_VILLAGE = re.compile(r"(?<=[市县区镇乡])([\u4e00-\u9fff]{1,3}村)(?![民委级庄集])")
+
+
+def named_villages(corpus_text: str) -> set[str]:
+    """Villages the documents name after their county or town ("义乌市李祖村", "安吉县余村")."""
+    return {v for v in _VILLAGE.findall(corpus_text)
+            if not v.endswith(("农村", "乡村", "山村")) and v[0] not in "对有在和与等各本全每该"}
+
+
+def check_scope(q: Question, answer: Answer, script: str, villages: set[str]) -> Answer:
+    """``answer``, or a refusal saying what the documents do not give (with the nearby clause cited)."""
+    problem = scope_problem(q, answer, villages)
+    if problem is None:
+        return answer
+    reason, cite = problem
+    reply = refusal(q.text, script, reason, kind=answer.kind, resolved=answer.resolved_question)
+    if cite:
+        reply.citations = answer.citations[:1]
+    return reply
+
+
+def scope_problem(q: Question, answer: Answer, villages: set[str]) -> tuple[str, bool] | None:
+    """(reason, cite the nearby clause) for the first check ``answer`` fails, or None."""
+    evidence = normalise_line(" ".join(c.quote + " " + c.title for c in answer.citations))
+    for place in place_names(q.norm):
+        short = place[:-1] if len(place) >= 3 and place[-1] in "省市区县镇乡村" else place  # 临安区 → 临安, never 杭州 → 杭
+        if place not in evidence and short not in evidence:
+            return f"现有文件中没有关于“{place}”这方面的具体规定。", False
+    for village in villages:
+        if village in q.norm and village not in evidence:
+            # "李祖村村集体一年经营性收入多少" answered by the district's target: not about that village
+            return f"现有文件中没有关于“{village}”这方面的具体规定。", False
+    for period in set(PERIOD.findall(q.norm)):
+        if period not in evidence:
+            return f"现有文件没有就“{period}”时期作出相关规定。", False
+    if answer.kind == "target" and q.years and str(max(q.years)) not in evidence:
+        # "2027年…比2022年增长百分之几" answered by a 2022 figure: the year asked about is not there
+        return f"文件提到了相关内容，但没有给出{max(q.years)}年的具体数字。", True
+    per = _PER_UNIT_ASK.search(q.frame)
+    if per and answer.kind in ("target", "general") and not re.search(
+            f"每{per.group(1)}|{per.group(1)}均|/{per.group(1)}", normalise_line(answer.answer)):
+        # "盘活一宗给多少补助" answered by "每年盘活200宗": a total, not a rate per item
+        return f"文件提到了相关内容，但没有给出每{per.group(1)}的具体标准。", True
+    quotes = " ".join(c.quote for c in answer.citations)
+    subset = _SUBSET_ASK.search(normalise_query(answer.question))
+    if answer.kind == "target" and subset and subset.group(1) not in normalise_line(quotes):
+        # "其中双车道的有多少公里" answered by the total: the part asked about is not counted
+        return f"文件只给出了总数，没有单列“{subset.group(1)}”的数字。", True
+    inside = only_inside_parentheses(q.terms, normalise_line(quotes))
+    if answer.kind == "target" and inside:
+        # "快递共富驿站单独有几个" answered by "服务站(含快递共富驿站)35个": a total that includes it
+        return f"文件只给出了包括“{inside}”在内的总数，没有单列“{inside}”的数字。", True
+    asks_quantity = answer.kind in ("target", "general") and QUANTITY.search(q.frame) \
+        or answer.kind == "date" and DURATION.search(q.frame)
+    if asks_quantity and not states_quantity(quotes):
+        return "文件提到了相关内容，但没有给出具体数字。", True
+    if answer.kind in ("date", "general") and ASKS_WHEN.search(q.frame) and not states_time(quotes):
+        # "乡村振兴日是哪天" answered by a clause that names no day
+        return "文件提到了相关内容，但没有给出具体时间。", True
+    # the asker's own words first: a question retried in context ("…培训多少人，每期培训几天") asks its own unit
+    unit = asked_unit(question_frame(normalise_query(answer.question))) or asked_unit(q.frame)
+    if unit is not None and answer.kind in ("target", "general", "date") and not states_unit(answer.answer, unit):
+        # "总面积多少亩" answered by "示范区5个": the figure measures something else
+        return f"文件提到了相关内容，但没有给出{unit.name}方面的具体数字。", True
+    return None
+
+
+def only_inside_parentheses(terms: list[str], quotes: str) -> str:
+    """The "(含…)" text in which the quotes alone mention a topic term ("服务站(含快递共富驿站)35个"), if any."""
+    inners = re.findall(r"[(（]含([^)）]{1,30})[)）]", quotes)
+    outer = re.sub(r"[(（]含[^)）]{1,30}[)）]", " ", quotes)
+    for inner in inners:
+        for t in terms:
+            first = t.split("|", 1)[0]
+            if len(first) >= 2 and first in inner and first not in outer:
+                return inner
+    return ""
