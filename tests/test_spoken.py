@@ -342,3 +342,15 @@ def test_a_subset_of_a_total_is_not_the_total(real_service) -> None:  # type: ig
                Message(role="assistant", content="方案提出完成新改建农村公路65公里。")]
     a = real_service.ask("其中双车道的有多少公里？", history)
     assert not a.answered and "双车道" in a.answer
+
+
+def test_chat_channels_say_how_a_corrected_question_was_read(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.api.openai_compat import chat_content
+    from policy_assistant.wecom.format import format_answer
+
+    a = real_service.ask("每年盘活闲置宅机地多少宗")
+    assert a.resolved_question
+    for text in (format_answer(a), chat_content(a)):
+        assert text.startswith("按“每年盘活闲置宅基地多少宗”理解：") and "200宗" in text
+    plain = real_service.ask("每年盘活闲置宅基地多少宗")
+    assert not format_answer(plain).startswith("按") and not chat_content(plain).startswith("按")

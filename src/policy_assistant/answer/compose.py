@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ingest.normalise import normalise_line, to_simplified, to_traditional
+from ..ingest.normalise import detect_script, normalise_line, to_simplified, to_traditional
 from ..models import Answer, Chunk, Citation, Owner, Target
 
 QUOTE_MAX = 300
@@ -54,6 +54,13 @@ class Citations:
     def add_owner(self, owner: Owner, chunk: Chunk | None, score: float = 0.0) -> int:
         return self.add(chunk, owner.sentence, score, doc_id=owner.doc_id, title=owner.doc_title,
                         section_path=owner.section_path, page=owner.page)
+
+
+def reading_note(answer: Answer) -> str:
+    """"按“宅基地盘活是谁负责”理解：" when the question was answered as corrected or read in context, else ""."""
+    if not answer.resolved_question or answer.resolved_question == answer.question:
+        return ""
+    return f"按“{display(answer.resolved_question, detect_script(answer.question))}”理解：\n"
 
 
 def refusal(question: str, script: str, reason: str, citations: Citations | None = None, kind: str = "general",

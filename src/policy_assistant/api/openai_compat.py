@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from ..answer.compose import reading_note
 from ..errors import BadInput, NotFound, PolicyAssistantError
 from ..models import Answer, Citation, Message
 from ..service import PolicyService
@@ -49,7 +50,7 @@ def sources_text(citations: list[Citation]) -> str:
 
 def chat_content(answer: Answer) -> str:
     """What the assistant message says: the answer, then its sources."""
-    return answer.answer + sources_text(answer.citations)
+    return reading_note(answer) + answer.answer + sources_text(answer.citations)
 
 
 def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Message]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from policy_assistant.answer.compose import reading_note
 from policy_assistant.models import Answer, Citation, Target
 
 PATH_SEP = " › "
@@ -41,7 +42,7 @@ def format_answer(answer: Answer, *, max_sources: int = MAX_SOURCES) -> str:
     Returns:
         WeCom markdown. Unanswered questions get the engine's text and no 来源 list.
     """
-    body = answer.answer.strip() or "抱歉，没有在已收录的文件中找到答案。"
+    body = reading_note(answer) + (answer.answer.strip() or "抱歉，没有在已收录的文件中找到答案。")
     if not answer.answered or not answer.citations:
         return body
     lines = [body, "", "**来源**"]
