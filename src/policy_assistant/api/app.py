@@ -40,6 +40,7 @@ def warm_up(service: PolicyService) -> None:
         log.info("questions are embedded with the batched folder model")
     service.engine()
     service.search("乡村振兴", k=1)
+    service.ask("托位要新增多少个")  # first-use costs of answering (speller, part-of-speech table, lexicon)
 
 
 def _wecom(settings: Settings, service: PolicyService) -> Any:
