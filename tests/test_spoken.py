@@ -354,3 +354,10 @@ def test_chat_channels_say_how_a_corrected_question_was_read(real_service) -> No
         assert text.startswith("按“每年盘活闲置宅基地多少宗”理解：") and "200宗" in text
     plain = real_service.ask("每年盘活闲置宅基地多少宗")
     assert not format_answer(plain).startswith("按") and not chat_content(plain).startswith("按")
+
+
+def test_the_other_side_of_a_pair_is_not_an_answer(real_service) -> None:  # type: ignore[no-untyped-def]
+    a = real_service.ask("城镇居民人均可支配收入要到多少")
+    assert not a.answered and "农村居民" in a.answer
+    assert real_service.ask("农村居民人均可支配收入要到多少").answered
+    assert real_service.ask("城乡居民收入倍差要降到多少").answered  # 城乡 is both sides

@@ -23,6 +23,9 @@ _PER_UNIT_ASK = re.compile(r"(?:每|(?<![统唯同单万第之逐专划均])一)
                            r"[^，。?？]{0,6}(?:给|补|奖|发|罚|收|交|多少|几)")
 # "其中双车道的有多少公里": a part of the total the previous answer gave
 _SUBSET_ASK = re.compile(r"其中([\u4e00-\u9fff]{2,8}?)的(?:有|是|占)?(?:多少|几)")
+# opposite sides a question and a clause can be about: (asked, said)
+_CONTRASTS = [(a, b) for x, y in [("城镇居民", "农村居民"), ("城镇", "农村"), ("城市", "乡村"), ("城市", "农村"),
+                                   ("省级", "县级"), ("市级", "区级"), ("省级", "区级")] for a, b in ((x, y), (y, x))]
 # "义乌市李祖村", "安吉县余村": villages named after their county or town
 _VILLAGE = re.compile(r"(?<=[市县区镇乡])([\u4e00-\u9fff]{1,3}村)(?![民委级庄集])")
 
@@ -56,6 +59,10 @@ def scope_problem(q: Question, answer: Answer, villages: set[str]) -> tuple[str,
         if village in q.norm and village not in evidence:
             # "李祖村村集体一年经营性收入多少" answered by the district's target: not about that village
             return f"现有文件中没有关于“{village}”这方面的具体规定。", False
+    for asked, said in _CONTRASTS:
+        if asked in q.norm and said not in q.norm and asked not in evidence and said in evidence:
+            # "城镇污水处理厂的检测频次" answered by a clause on 农村 facilities: the other side of the pair
+            return f"文件的相关规定针对的是“{said}”，没有关于“{asked}”的具体规定。", True
     for period in set(PERIOD.findall(q.norm)):
         if period not in evidence:
             return f"现有文件没有就“{period}”时期作出相关规定。", False
