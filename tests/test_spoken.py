@@ -361,3 +361,12 @@ def test_the_other_side_of_a_pair_is_not_an_answer(real_service) -> None:  # typ
     assert not a.answered and "农村居民" in a.answer
     assert real_service.ask("农村居民人均可支配收入要到多少").answered
     assert real_service.ask("城乡居民收入倍差要降到多少").answered  # 城乡 is both sides
+
+
+def test_a_follow_up_in_context_weighs_its_own_words_more(real_service) -> None:  # type: ignore[no-untyped-def]
+    from policy_assistant.models import Message
+
+    history = [Message(role="user", content="千万工程那篇报告里，治污方面举了什么例子？"),
+               Message(role="assistant", content="报告提到金华市浦江县向水晶产业污染“开刀”。")]
+    a = real_service.ask("台州那个例子呢？", history)
+    assert a.answered and "仙居" in a.answer

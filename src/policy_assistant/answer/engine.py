@@ -159,6 +159,11 @@ class AnswerEngine:
             else:
                 q.about_document = True
         q.terms = without_fillers(q.terms, self.stats.in_corpus)
+        if resolved != question and not fixes:
+            # a follow-up read in context ("…由哪两部分组成，公共那部分具体有啥"): the asker's own words
+            # say what is new, so they count twice against the previous question's
+            own = set(content_terms(normalise_query(question)))
+            q.terms = q.terms + [t for t in q.terms if t in own]
         k = max(ANSWER_HITS, top_k or self.settings.top_k)
         query = resolved
         if q.kind == "owner":
