@@ -104,7 +104,7 @@ class AnswerEngine:
         ("最终要确保什么?") is asked again in the previous question's context."""
         resolved = resolve(question, history) if history else interrogative_typos(question)[0]  # 那年 → 哪年
         docs = self._history_docs(history)
-        answer = self._extractive(question, resolved, top_k, docs)
+        answer = self._extractive(question, resolved, top_k, docs, in_conversation=bool(history) and resolved != question)
         previous = [m.content for m in history if m.role == "user" and m.content.strip()]
         if not previous or answer.resolved_question or len(normalise_query(question)) > SHORT_FOLLOWUP:
             return answer
@@ -112,7 +112,7 @@ class AnswerEngine:
         if answer.answered and not elsewhere:
             return answer
         # unanswered alone, or answered from another document than the conversation's ("最终要确保什么?")
-        again = self._extractive(question, in_context(question, previous[-1]), top_k, docs)
+        again = self._extractive(question, in_context(question, previous[-1]), top_k, docs, in_conversation=True)
         if again.answered and (not answer.answered or any(c.doc_id in (docs or ()) for c in again.citations)):
             return again
         return answer
@@ -125,7 +125,9 @@ class AnswerEngine:
                 return ids
         return None
 
-    def _extractive(self, question: str, resolved: str, top_k: int | None, previous_docs: set[str] | None = None) -> Answer:
+    def _extractive(self, question: str, resolved: str, top_k: int | None, previous_docs: set[str] | None = None,
+                    in_conversation: bool = False) -> Answer:
+        """One question, as ``resolved`` reads it; ``in_conversation``: rewritten against the history."""
         typed = normalise_query(resolved)
         fixed, fixes = self.speller.correct(frame_typos(typed))
         if fixes or fixed != typed:  # a homophone typo (宅机地): answer what was meant, and say so in resolved_question
@@ -159,10 +161,10 @@ class AnswerEngine:
             else:
                 q.about_document = True
         q.terms = without_fillers(q.terms, self.stats.in_corpus)
-        if resolved != question and not fixes:
-            # a follow-up read in context ("…由哪两部分组成，公共那部分具体有啥"): the asker's own words
-            # say what is new, so they count twice against the previous question's
-            own = set(content_terms(normalise_query(question)))
+        if in_conversation and q.kind != "locate":
+            # a follow-up read in context ("…治污方面举了什么例子，台州那个例子呢"): the asker's own topic
+            # words say what is new, so they count twice against the previous question's
+            own = {t for t in content_terms(normalise_query(question)) if self.stats.in_corpus(t)}
             q.terms = q.terms + [t for t in q.terms if t in own]
         k = max(ANSWER_HITS, top_k or self.settings.top_k)
         query = resolved
