@@ -6,10 +6,9 @@ import math
 import re
 from functools import lru_cache
 
-from ..index.lexical import word_known
+from ..index.lexical import ALT, word_known
 from ..index.snapshot import Snapshot, lexical_text
 
-ALT = "|"
 SEGMENT_PIECE_WEIGHT = 0.3
 _HAN_TERM = re.compile(r"[\u4e00-\u9fff]+")
 # between the characters of a short form inside its full form: at most three Han characters, with

@@ -7,7 +7,7 @@ import re
 from ..index.lexical import place_names, word_known
 from ..index.snapshot import Snapshot
 from ..ingest.normalise import normalise_line
-from ..knowledge.articles import PENALTY_ASK, article_number
+from ..knowledge.articles import ITEM_START, PENALTY_ASK, article_number
 from ..knowledge.clauses import Sentence, chunk_sentences
 from ..knowledge.owners import BODY_RE
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
@@ -620,7 +620,7 @@ class Handlers:
         if best is None or best[0] < self.min_support["general"] or not terms:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind)
         score, chunk, sentence = best
-        if _ITEM_START.match(normalise_line(sentence)):
+        if ITEM_START.match(normalise_line(sentence)):
             # "(三)向污水处理设施倾倒…;": one item of a list; answer from the list's lead-in ("禁止从事下列…:")
             chunk, sentence = self._enumeration_lead(chunk, sentence) or (chunk, sentence)
         n = cites.add(chunk, sentence, score)
@@ -666,7 +666,7 @@ class Handlers:
             for x in reversed(sents):
                 if x.norm.endswith((":", "：")) and re.search(r"下列|如下|以下", x.norm):
                     return c, x.text
-                if not _ITEM_START.match(x.norm):
+                if not ITEM_START.match(x.norm):
                     return None  # the run of items ended without a lead-in
         return None
 
@@ -721,7 +721,6 @@ def _asks_when(norm_question: str, event: str) -> bool:
                 or re.fullmatch(f"[^，,。；;？?]*(?:{event})[^，,。；;？?]*[?？]?", norm_question) and re.search(_WHEN, norm_question))
 
 
-_ITEM_START = re.compile(r"^[（(][一二三四五六七八九十]+[)）]|^\d{1,2}[.、．]")
 # "是不是要做到80%", "是否达到90%", "…80%吗", "…80%对吧": the asker proposes a figure to confirm
 _CONFIRM = re.compile(r"是不是|是否|对吗|对不对|对吧|没错吧|吗[?？]?$|吧[?？]?$")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..index.lexical import tokenize, word_known, word_tag
+from ..index.lexical import ALT, tokenize, word_known, word_tag
 from ..ingest.normalise import detect_script, normalise_query
 from ..numerals import cn_to_int
 from ..retrieve.planner import tidy_query
@@ -200,7 +200,7 @@ def without_fillers(terms: list[str], in_corpus: Callable[[str], bool]) -> list[
     """Topic terms without the spoken words that only carry the asking ("闲置农房盘活以后…")."""
     out = []
     for t in terms:
-        tag = word_tag(t.split("|", 1)[0])
+        tag = word_tag(t.split(ALT, 1)[0])
         if tag in _FUNCTION_TAGS or tag in _MINOR_TAGS and not in_corpus(t):
             continue
         out.append(t)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..index.lexical import place_names
+from ..index.lexical import ALT, place_names
 from ..ingest.normalise import normalise_line, normalise_query
 from ..models import Answer
 from .compose import refusal
@@ -104,7 +104,7 @@ def only_inside_parentheses(terms: list[str], quotes: str) -> str:
     outer = re.sub(r"[(（]含[^)）]{1,30}[)）]", " ", quotes)
     for inner in inners:
         for t in terms:
-            first = t.split("|", 1)[0]
+            first = t.split(ALT, 1)[0]
             if len(first) >= 2 and first in inner and first not in outer:
                 return inner
     return ""

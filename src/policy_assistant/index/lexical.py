@@ -55,6 +55,9 @@ def _place_names(norm_text: str) -> tuple[str, ...]:
                  if w.flag == "ns" and len(w.word) >= 2 and w.word not in GENERIC_PLACES)
 
 
+ALT = "|"  # between the alternative forms of one topic term: "村委会|村(居)民委员会", "盖房子|建房|房屋"
+
+
 def word_tag(word: str) -> str:
     """The part-of-speech tag jieba's dictionary gives a word ("" when it has none)."""
     pos = _pos_tokenizer()

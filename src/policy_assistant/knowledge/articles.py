@@ -12,7 +12,8 @@ PENALTY_ASK = re.compile(r"罚|处罚|法律责任|违法.*(后果|怎么办|怎
 # a provision that punishes
 PENALTY = re.compile(r"罚款|罚金|处罚|没收|吊销|拘留|警告|处分|法律责任规定的[，,]?从其规定")
 _CITES = re.compile(r"违反本(?:条例|法|办法|规定|决定|细则)?第([一二三四五六七八九十百零]+)条(?:第([一二三四五六七八九十]+)款)?")
-_ITEM_LINE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[)）]")
+# the start of a list item: "(三)向污水处理设施…", "2.…"
+ITEM_START = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|\d{1,2}[.、．])")
 _ARTICLE = re.compile(r"^第([一二三四五六七八九十百零]+)条")
 
 
@@ -53,7 +54,7 @@ def paragraphs(article_text: str) -> list[str]:
     for line in article_text.splitlines():
         if not line.strip():
             continue
-        if out and _ITEM_LINE.match(line):
+        if out and ITEM_START.match(line):
             out[-1] += line
         else:
             out.append(line)

@@ -13,9 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from ..index.lexical import tokenize
-
-ALT = "|"  # same separator as answer.evidence: "盖房子|建房|房屋"
+from ..index.lexical import ALT, tokenize
 
 
 def parse(text: str) -> dict[str, tuple[str, ...]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..answer.compose import reading_note
 from ..models import Answer, Citation, Document, Target
 
 TARGET_HEADERS = ["年份", "指标", "目标值", "时间表述", "文件", "章节", "页码", "原文"]
@@ -26,8 +27,9 @@ def citation_html(n: int, c: Citation) -> str:
 def answer_html(answer: Answer) -> str:
     """The answer text, then its sources (each collapsible), as a chat message."""
     text = html.escape(answer.answer).replace("\n", "<br>")
-    if answer.resolved_question:  # a corrected typo or a follow-up read in context: show how it was read
-        text = f'<div class="pa-resolved">按“{html.escape(answer.resolved_question)}”理解：</div>{text}'
+    note = reading_note(answer).strip()  # a corrected typo or a follow-up read in context: show how it was read
+    if note:
+        text = f'<div class="pa-resolved">{html.escape(note)}</div>{text}'
     if not answer.citations:
         return text
     cites = "".join(citation_html(i, c) for i, c in enumerate(answer.citations, 1))
