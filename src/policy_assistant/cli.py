@@ -107,6 +107,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     history: Annotated[Path | None, typer.Option("--history", help="JSON file: [{role, content}, ...].")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the pipeline trace: every stage's rule and detail.")] = False,
 ) -> None:
     """Answer a question with numbered citations (extractive; LLM when PA_LLM_* is set)."""
     from .models import Message
@@ -114,7 +115,7 @@ def ask(
     service = _service()
     try:
         turns = [Message(**m) for m in json.loads(history.read_text(encoding="utf-8"))] if history else []
-        answer = service.ask(question, turns)
+        answer = service.ask(question, turns, explain=explain)
     except PolicyAssistantError as exc:
         _fail(exc)
         return
@@ -122,9 +123,15 @@ def ask(
         typer.secho(f"错误 / error: bad history file: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2) from exc
     if json_out:
-        typer.echo(answer.model_dump_json(indent=1))
+        typer.echo(answer.model_dump_json(indent=1, exclude=None if explain else {"trace"}))
         return
     typer.echo(answer.answer)
+    if explain:
+        typer.echo("\n推理过程 / trace：")
+        for step in answer.trace or []:
+            typer.echo(f"  {step.stage:<10} {step.rule:<32} {step.detail[:160]}")
+        if answer.reason:
+            typer.echo(f"  拒答原因 / reason: {answer.reason}")
     if answer.citations:
         typer.echo("\n来源：")
         for i, c in enumerate(answer.citations, 1):

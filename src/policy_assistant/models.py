@@ -227,6 +227,14 @@ class Citation(BaseModel):
     chunk_id: str | None = None
 
 
+class TraceStep(BaseModel):
+    """One decision of the answer pipeline: which stage, which rule (a stable id), and what it saw."""
+
+    stage: str
+    rule: str
+    detail: str = ""
+
+
 class Answer(BaseModel):
     """The JSON contract shared by `ask --json`, /v1/ask, the page and WeCom."""
 
@@ -239,3 +247,5 @@ class Answer(BaseModel):
     latency_ms: float = 0.0
     kind: str = "general"  # question kind the engine recognised
     resolved_question: str | None = None  # the follow-up rewritten against history, when it was
+    reason: str | None = None  # on ``answered: false``: the stable id of the rule that refused
+    trace: list[TraceStep] | None = None  # with ``explain``: every stage's decisions, in order

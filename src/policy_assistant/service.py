@@ -136,18 +136,26 @@ class PolicyService:
             self._engine = engine
         return engine
 
-    def ask(self, question: str, history: list[Message] | None = None, top_k: int | None = None) -> Answer:
-        """Answer a question (with optional conversation history) with citations."""
+    def ask(self, question: str, history: list[Message] | None = None, top_k: int | None = None,
+            explain: bool = False) -> Answer:
+        """Answer a question (with optional conversation history) with citations.
+
+        Args:
+            explain: keep the pipeline's trace (``[{stage, rule, detail}]``) on the answer.
+        """
         _check_question(question)
         t0 = time.perf_counter()
         engine = self.engine()
         key = (engine.snapshot.version, question, tuple((m.role, m.content) for m in history or []), top_k,
                self.settings.llm_enabled)
-        answer = self._answers.get_or_compute(key, lambda: engine.answer(question, history or [], top_k=top_k))
-        answer.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+        cached = self._answers.get_or_compute(key, lambda: engine.answer(question, history or [], top_k=top_k))
+        # the cached answer is shared between requests: each request gets its own copy
+        answer = cached.model_copy(update={"trace": list(cached.trace or []) if explain else None,
+                                           "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
         return answer
 
-    def ask_stream(self, question: str, history: list[Message] | None = None, top_k: int | None = None) -> Iterator[dict[str, Any]]:
+    def ask_stream(self, question: str, history: list[Message] | None = None, top_k: int | None = None,
+                   explain: bool = False) -> Iterator[dict[str, Any]]:
         """Stream an answer: ``{"type": "delta", "text"}`` events, then ``{"type": "answer", "answer"}``."""
         _check_question(question)
         t0 = time.perf_counter()
@@ -156,6 +164,8 @@ class PolicyService:
             if event["type"] == "answer":
                 final = event["answer"]
                 final.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+                if not explain:
+                    final.trace = None
             yield event
         if final is None:  # pragma: no cover - the engine always ends with an answer
             raise RuntimeError("answer stream ended without an answer")

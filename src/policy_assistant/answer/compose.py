@@ -63,13 +63,18 @@ def reading_note(answer: Answer) -> str:
     return f"按“{display(answer.resolved_question, detect_script(answer.question))}”理解：\n"
 
 
-def refusal(question: str, script: str, reason: str, citations: Citations | None = None, kind: str = "general",
-            resolved: str | None = None) -> Answer:
-    """An honest "the documents do not say" answer."""
+def refusal(question: str, script: str, message: str, citations: Citations | None = None, kind: str = "general",
+            resolved: str | None = None, *, rule: str) -> Answer:
+    """An honest "the documents do not say" answer; ``rule`` is the stable id of the rule that refused."""
     return Answer(
-        question=question, answer=display(reason, script), answered=False,
-        citations=citations.items if citations else [], kind=kind, resolved_question=resolved,
+        question=question, answer=display(message, script), answered=False,
+        citations=citations.items if citations else [], kind=kind, resolved_question=resolved, reason=rule,
     )
+
+
+def miss(question: str, kind: str, rule: str) -> Answer:
+    """No answer from this handler (the caller may try another): carries the id of the rule that missed."""
+    return Answer(question=question, answer="", answered=False, kind=kind, reason=rule)
 
 
 def short_title(title: str, script: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Callable
 
 from ..index.lexical import place_names, word_known
 from ..index.snapshot import Snapshot
@@ -12,10 +14,12 @@ from ..knowledge.clauses import Sentence, chunk_sentences
 from ..knowledge.owners import BODY_RE
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
 from ..numerals import cn_numeral
-from .compose import Citations, path_text, refusal, short_title
+from .compose import Citations, miss, path_text, refusal, short_title
 from .evidence import ALT, TermStats, coverage, term_match
 from .penalty import find_penalty
 from .question import DEFINITION, DURATION, ORG, QUANTITY, Question, asks_issuer, content_terms, typed_figures
+from .roles import asked_roles
+from .scope import contrast_conflict, indicator_conflict
 from .units import UnitClass, asked_unit, states_unit
 
 _CN_COUNT = "零一二三四五六七八九十"
@@ -28,6 +32,10 @@ _EVENTS = [
     (re.compile(r"废止|失效"), ("废止", "失效")),
     (re.compile(r"通过|会议"), ("通过",)),
 ]
+
+
+def _no_trace(rule: str, detail: str) -> None:
+    """Trace sink of an unbound handler set (nothing is recorded)."""
 
 
 def cn_count(n: int) -> str:
@@ -59,6 +67,11 @@ _NAMES_WHO = re.compile(r"[\u4e00-\u9fff]{2,}(?:负责|承担)|由[^，,。；;]
 _HEADER_LINE = re.compile(r"[\u4e00-\u9fff]{2,30}(?:人民政府|办公室|委员会|办公厅|常务委员会)|\d{4}年\d{1,2}月\d{1,2}日|[\u4e00-\u9fff]{1,6}〔\d{4}〕\d+号")
 NAMES_WHO_TOLERANCE = 0.1  # such a clause wins unless an owned clause fits clearly better
 SECONDARY_TASK_PENALTY = 0.2  # for an owner whose main task misses the question's words
+# "有哪些目标/指标": a question about the ledger itself
+_LEDGER_ASK = re.compile(r"目标|指标")
+MAX_LEDGER_LINES = 12
+OWNER_LIST_MARGIN = 0.05  # another body whose clause fits within this of the best is named too
+MAX_OTHER_OWNERS = 2
 _QUOTED_TERM = re.compile(r"[“\"「『][^”\"」』]{1,12}[”\"」』]")
 UNIT_BONUS = 0.1  # a sentence stating a figure in the unit asked for
 # an article this short (characters) is quoted whole when one of its sentences answers
@@ -66,23 +79,55 @@ ARTICLE_WHOLE_MAX = 220
 
 
 class Handlers:
-    """Builds answers for each question kind from one snapshot."""
+    """Builds answers for each question kind from one snapshot.
+
+    The engine keeps one shared instance (its lookup tables are built once per snapshot) and calls
+    ``bind`` for every request: the bound copy carries that request's document filter, support
+    thresholds and trace, so concurrent requests never see each other's state.
+    """
 
     def __init__(self, snapshot: Snapshot, stats: TermStats) -> None:
         self.snap = snapshot
         self.stats = stats
         self.chunk_index = {c.chunk_id: c for c in snapshot.chunks}
         self.sections: dict[str, dict[str, Section]] = {d: {s.sid: s for s in root.walk()} for d, root in snapshot.outlines.items()}
+        self.doc_ids: set[str] | None = None
+        self.min_support: dict[str, float] = {}
+        self.trace: Callable[[str, str], None] = _no_trace
+
+    def bind(self, doc_ids: set[str] | None, min_support: dict[str, float],
+             trace: Callable[[str, str], None] | None = None) -> Handlers:
+        """A per-request copy: shares the snapshot's tables, owns the request's filter and thresholds.
+
+        Args:
+            doc_ids: documents the question is restricted to (None: the whole library).
+            min_support: per-kind support below which a handler does not answer.
+            trace: ``(rule, detail)`` callback recording the handlers' decisions.
+        """
+        bound = copy.copy(self)
+        bound.doc_ids = set(doc_ids) if doc_ids else None
+        bound.min_support = dict(min_support)
+        bound.trace = trace or _no_trace
+        return bound
 
     def chunk(self, chunk_id: str | None) -> Chunk | None:
         return self.chunk_index.get(chunk_id) if chunk_id else None
 
-    def dispatch(self, q: Question, hits: list[Hit], cites: Citations, doc_ids: set[str] | None,
-                 min_support: dict[str, float]) -> Answer:
-        self.min_support = min_support
-        self.doc_ids = doc_ids
+    def dispatch(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
+        """Route a question to its kind's handler (falling back to the best clauses); call on a bound copy."""
+        answer = self._route(q, hits, cites)
+        self.trace("match.route", f"kind={q.kind} → {answer.kind}, answered={answer.answered}"
+                   + (f", reason={answer.reason}" if answer.reason else ""))
+        return answer
+
+    def _route(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         if q.kind == "owner":
             return self.owner(q, hits, cites)
+        if q.kind == "list" and q.years and _LEDGER_ASK.search(q.frame) and not _topical(q):
+            # "余杭区到2025年有哪些目标": the targets ledger of that year, not one clause
+            ans = self.year_targets(q, cites)
+            if ans.answered:
+                return ans
         if q.kind == "list":
             ans = self.listing(q, hits, cites)
             if not ans.answered and _QUOTED_TERM.search(q.norm):
@@ -104,7 +149,8 @@ class Handlers:
             kind, number = q.label_refs[0]
             if kind in ("article", "chapter") and not self._label_exists(kind, number):
                 word = {"article": "条", "chapter": "章"}[kind]
-                return refusal(q.text, cites.script, f"文件中没有第{cn_numeral(number)}{word}。", kind="general")
+                return refusal(q.text, cites.script, f"文件中没有第{cn_numeral(number)}{word}。", kind="general",
+                               rule="match.label.absent")
         if q.kind in ("target", "general") and PENALTY_ASK.search(q.frame):
             ans = self.penalty(q, hits, cites)
             if ans.answered or ans.kind == "penalty-refused":
@@ -133,12 +179,46 @@ class Handlers:
                 bonus += 0.04
         return 0.7 * cov + 0.3 * wide + bonus + anchor_bonus(q, t.norm_sentence)
 
+    def _slot_agreeing(self, q: Question, scored: list[tuple[float, Target]]
+                       ) -> tuple[list[tuple[float, Target]], tuple[str, str] | None]:
+        """Candidates that state the indicator the question names (森林覆盖率 is not 污水处理设施覆盖率) and
+        are about the side of a pair it asks (农村, not 城乡/城镇); the others are dropped, with a trace.
+
+        Returns:
+            The kept candidates, and (rule id, reply) for the best one dropped, if any was.
+        """
+        kept: list[tuple[float, Target]] = []
+        first: tuple[str, str] | None = None
+        for rank, (score, t) in enumerate(scored):
+            text = f"{t.clause} {t.indicator}"
+            conflict = indicator_conflict(q.norm, text)
+            contrast = contrast_conflict(q.norm, text)
+            if conflict or contrast:
+                if rank < 3:
+                    if conflict:
+                        why = ("match.target.indicator_absent", f"现有文件没有给出“{conflict}”的具体数字或目标。")
+                    else:
+                        asked, said = contrast  # type: ignore[misc]
+                        why = ("match.target.contrast", f"文件的相关规定针对的是“{said}”，没有关于“{asked}”的具体规定。")
+                    first = first or why
+                    self.trace(why[0], f"dropped {t.clause[:40]} ({score:.2f})")
+                continue
+            kept.append((score, t))
+        return kept, first
+
     def target(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
         pool = [t for t in self.snap.targets if not self.doc_ids or t.doc_id in self.doc_ids]
         scored = sorted(((self._target_score(q, t, hit_rank), t) for t in pool), key=lambda x: -x[0])
+        best_before = scored[0][0] if scored else 0.0
+        scored, dropped = self._slot_agreeing(q, scored)
+        if dropped and best_before >= self.min_support["target"] and (
+                not scored or scored[0][0] < self.min_support["target"]):
+            # the best records state another indicator, or the other side of a pair: say which
+            rule, msg = dropped
+            return refusal(q.text, cites.script, msg, kind="target-refused", rule=rule)
         if not scored or scored[0][0] < self.min_support["target"]:
-            return Answer(question=q.text, answer="", answered=False, kind="target-miss")
+            return miss(q.text, "target-miss", "match.target.below_support")
         best_score = scored[0][0]
         # the same indicator in the same section, any year: the family of the best match
         near = [t for s, t in scored if s >= best_score - 0.08]
@@ -164,7 +244,7 @@ class Handlers:
                 have = "、".join(f"{y}年" for y in years)
                 msg = (f"文件没有设定{'、'.join(str(y) + '年' for y in q.years)}的该项目标。"
                        + (f"文件只设定了{have}的目标：" if have else "文件中相关的表述是：") + said + "。")
-                ans = refusal(q.text, cites.script, msg, cites, kind="target-refused")
+                ans = refusal(q.text, cites.script, msg, cites, kind="target-refused", rule="match.target.year_absent")
                 ans.targets = family[:3]
                 return ans
         else:
@@ -204,7 +284,8 @@ class Handlers:
             return Answer(question=q.text, answer=text, answered=True, citations=cites.items, targets=chosen[:2], kind="target")
         if mismatch:
             said = "；".join(dict.fromkeys(self._target_line(t, cites) for t in chosen[:3]))
-            ans = refusal(q.text, cites.script, f"{mismatch}文件中相关的表述是：{said}。", cites, kind="target-refused")
+            ans = refusal(q.text, cites.script, f"{mismatch}文件中相关的表述是：{said}。", cites, kind="target-refused",
+                          rule="match.target.slot_mismatch")
             ans.targets = chosen[:3]
             return ans
         # two figures of one clause ("面积22.29万亩、产量2亿斤") render the same line: say it once
@@ -213,6 +294,21 @@ class Handlers:
         confirmed = typed_figures(q) and _CONFIRM.search(q.frame)  # "…是不是要做到76%?" and it is
         text = ("是的。" if confirmed else "") + f"根据{head}：" + "；".join(lines) + "。"
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, targets=chosen[:4], kind="target")
+
+    def year_targets(self, q: Question, cites: Citations) -> Answer:
+        """Every target the documents asked about set for the year(s) asked, one line each, in document order."""
+        pool = [t for t in self.snap.targets if t.year in q.years and (not self.doc_ids or t.doc_id in self.doc_ids)
+                and getattr(t, "kind", "target") == "target"]
+        if not pool:
+            return miss(q.text, "list", "match.targets.none_for_year")
+        self.trace("match.targets.year_ledger", f"{len(pool)} targets for {q.years}")
+        lines = list(dict.fromkeys(self._target_line(t, cites) for t in pool[:MAX_LEDGER_LINES]))
+        docs = list(dict.fromkeys(t.doc_title for t in pool))
+        head = "、".join(short_title(d, cites.script) for d in docs)
+        years = "、".join(f"{y}年" for y in q.years)
+        more = f"（另有{len(pool) - MAX_LEDGER_LINES}项，见指标一览）" if len(pool) > MAX_LEDGER_LINES else ""
+        text = f"{head}设定的{years}目标：" + "；".join(f"{i}. {line}" for i, line in enumerate(lines, 1)) + f"。{more}"
+        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="list", targets=pool)
 
     def _target_line(self, t: Target, cites: Citations) -> str:
         n = cites.add_target(t, self.chunk(t.chunk_id))
@@ -225,12 +321,33 @@ class Handlers:
         return f"{scope}{'，' if scope else ''}{clause}[{n}]"
 
     # ----- owners --------------------------------------------------------------------------
+    @staticmethod
+    def _other_owners(scored: list[tuple[float, Owner]], best: Owner, best_score: float) -> list[Owner]:
+        """Bodies of the same document whose clause fits the task nearly as well as the best one."""
+        out: list[Owner] = []
+        sentences = {best.sentence}
+        for s_, o in scored[1:]:
+            if s_ < best_score - OWNER_LIST_MARGIN or len(out) >= MAX_OTHER_OWNERS:
+                break
+            if o.doc_id != best.doc_id or o.sentence in sentences or o.owner == best.owner:
+                continue
+            sentences.add(o.sentence)
+            out.append(o)
+        return out
+
     def owner(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
         # the departments the asker offers ("农业局还是发改局") are candidate answers, not the task
         offered = [t for t in q.terms if ORG.fullmatch(t.split(ALT)[0])]
         terms = [t for t in q.terms if t not in ("负责", "牵头", "主管", "部门", "单位", "机构")
                  and not any(t in o for o in offered)] or q.terms
+        roles = asked_roles(q.frame)
+        for role in roles:
+            # "平时谁管": a clause stating that role (监督管理) fits the question better; the asking verb
+            # itself ("谁来管") is not a topic word
+            asking = role["pattern"].search(q.frame).group(0)
+            terms = [t for t in terms if t.split(ALT)[0] not in asking] + [ALT.join(role["forms"])]
+            self.trace(role["id"], "/".join(role["forms"]))
         pool = [o for o in self.snap.owners if o.level == "clause" or o.form in ("牵头", "专班")]
         if self.doc_ids:
             pool = [o for o in pool if o.doc_id in self.doc_ids]
@@ -246,10 +363,12 @@ class Handlers:
             return cov + (0.1 / rank if rank else 0.0) + anchor_bonus(q, sentence, miss=-1.0)
 
         scored = sorted(((score(o), o) for o in pool), key=lambda x: -x[0])
+        self.trace("match.owner.candidates", "; ".join(f"{o.owner}@{o.section_id} {s_:.3f}" for s_, o in scored[:5]))
         found = self._best_sentences(terms or q.terms, hits, q=q)
         # a task the question matches much better than any clause with a named owner has no owner of its own
         differs = found is not None and scored and normalise_line(found[2]) != normalise_line(scored[0][1].sentence)
-        better_task = differs and found is not None and (
+        # "平时谁管": a role asked about is answered by a body stating it, not by an ownerless duty clause
+        better_task = not roles and differs and found is not None and (
             found[0] >= scored[0][0] + OWNERLESS_MARGIN
             # a clause that itself says who does it ("村民…负责户内处理设施建设") and fits as well
             or _NAMES_WHO.search(normalise_line(found[2])) is not None and found[0] >= scored[0][0] - NAMES_WHO_TOLERANCE)
@@ -260,10 +379,20 @@ class Handlers:
             n = cites.add_owner(best, self.chunk(best.chunk_id), best_score)
             where = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
             text = f"{names}。依据{where}：“{normalise_line(best.sentence)}”[{n}]"
+            # every body the document gives for the task: other clauses whose duty fits nearly as well
+            others = self._other_owners(scored, best, best_score)
+            if others:
+                self.trace("match.owner.all_bodies", "、".join(o.owner for o in others))
+                extra = []
+                for o in others:
+                    m = cites.add_owner(o, self.chunk(o.chunk_id))
+                    extra.append(f"{o.owner}（{path_text(o.section_path[-1:], cites.script)}：“{normalise_line(o.sentence)}”[{m}]）")
+                text += "此外，" + "；".join(extra) + "。"
             return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
         # no explicit owner: find the task, then say so and give the document-level lead
         if found is None or found[0] < self.min_support["general"]:
-            return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner")
+            return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner",
+                           rule="match.owner.no_task")
         score_, chunk, sentence = found
         n = cites.add(chunk, sentence, score_)
         if BODY_RE.search(normalise_line(sentence)) or _NAMES_WHO.search(normalise_line(sentence)):
@@ -373,10 +502,10 @@ class Handlers:
             return counted
         found = self.find_section(q, hits)
         if found is None:
-            return Answer(question=q.text, answer="", answered=False, kind="list")
+            return miss(q.text, "list", "match.list.no_section")
         doc_id, sec = found
         if not sec.children:
-            return Answer(question=q.text, answer="", answered=False, kind="list")
+            return miss(q.text, "list", "match.list.no_section")
         doc = self.snap.doc_by_id[doc_id]
         chunks = [c for c in self.snap.chunks if c.doc_id == doc_id]
         markers = []
@@ -400,11 +529,11 @@ class Handlers:
         """"第五条讲了什么": the text of the named section."""
         found = self.find_section(q, hits)
         if found is None:
-            return Answer(question=q.text, answer="", answered=False)
+            return miss(q.text, "general", "match.label.no_section")
         doc_id, sec = found
         chunks = [c for c in self.snap.chunks if c.doc_id == doc_id and (c.section_id == sec.sid or c.section_id.startswith(sec.sid + "."))]
         if not chunks:
-            return Answer(question=q.text, answer="", answered=False)
+            return miss(q.text, "general", "match.label.no_section")
         first = chunks[0]
         n = cites.add(first, first.text)
         body = normalise_line(first.text.replace("\n", ""))
@@ -428,6 +557,10 @@ class Handlers:
             key = named.group(1)  # "条例所说的农村生活污水包括哪些": the whole phrase, not its rarest word
         else:
             key = max(known or terms, key=self.stats.idf).split(ALT)[0]
+            # the segmenter splits a counted term ("三|大革命"): the count belongs to the term
+            counted = re.search(r"[一二三四五六七八九十两]{1,2}[大个项条种类]?" + re.escape(key), q.norm)
+            if counted and self.stats.in_corpus(counted.group(0)):
+                key = counted.group(0)
         defines = re.compile(re.escape(key) + r"[^。]{0,6}(?:是指|指的是|即|是一项|是一种)|所称[^。]{0,10}" + re.escape(key) + r"|以下简称|以下统称" + re.escape(key))
         ranked = [h.chunk for h in hits[:8]]
         ranked += [c for c in self.snap.chunks if c not in ranked and (not self.doc_ids or c.doc_id in self.doc_ids)
@@ -446,7 +579,8 @@ class Handlers:
                               citations=cites.items, kind="general")
             mention = mention or (chunk, sent.text)
         if mention is None:
-            return refusal(q.text, cites.script, f"现有文件中没有找到关于“{key}”的内容。", kind="general")
+            return refusal(q.text, cites.script, f"现有文件中没有找到关于“{key}”的内容。", kind="general",
+                           rule="match.definition.term_absent")
         # "深化农村生活垃圾、污水、厕所“三大革命”": the items named right before a quoted or counted term
         # ("三大革命", "四个一") are what it means; an ordinary word after a list is not defined by it
         enumerated = bool(quoted) or bool(re.match(r"[一二三四五六七八九十两]+[大个项条种类]", key))
@@ -462,7 +596,7 @@ class Handlers:
         n = cites.add(chunk, text)
         where = short_title(chunk.doc_title, cites.script) + path_text(chunk.section_path, cites.script)
         return refusal(q.text, cites.script, f"文件没有对“{key}”作出解释，只在{where}中这样提到：{normalise_line(text)}[{n}]",
-                       cites, kind="general")
+                       cites, kind="general", rule="match.definition.not_explained")
 
     # ----- dates and document facts --------------------------------------------------------
     def date(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
@@ -486,7 +620,8 @@ class Handlers:
                 said = [s for c in chunks for s in chunk_sentences(c) if any(w in s.norm for w in event)]
                 if not said:
                     cites.add(chunks[0], chunks[0].text[:120])
-                    return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", cites, kind="date-refused")
+                    return refusal(q.text, cites.script, f"{title}中没有关于{event[0]}的记载。", cites, kind="date-refused",
+                                   rule="match.date.event_absent")
             want_issuer = asks_issuer(q.norm)
             period = re.search(r"(\d{4})\s*[-—–至到]\s*(\d{4})\s*年", normalise_line(doc.title))
             # "实施期是哪几年" asks about the plan itself; "试点延长期限是几年" about one of its tasks
@@ -513,7 +648,8 @@ class Handlers:
                 good = [d for d in dated if d[0] >= 0.5]
                 if not good:
                     cites.add(chunks[0], chunks[0].text[:120])  # the document itself, so its title is cited
-                    return refusal(q.text, cites.script, f"{title}中没有关于“{'、'.join(topic)}”时间安排的规定。", cites, kind="date-refused")
+                    return refusal(q.text, cites.script, f"{title}中没有关于“{'、'.join(topic)}”时间安排的规定。", cites,
+                                   kind="date-refused", rule="match.date.topic_absent")
                 _, c, s = max(good, key=lambda d: d[0])
                 n = cites.add(c, s.text)
                 return Answer(question=q.text, answer=f"根据{title}{path_text(c.section_path, cites.script)}：{s.norm}[{n}]",
@@ -544,12 +680,12 @@ class Handlers:
                             issuer = f"，发文机关为{normalise_line(doc.meta.issuer)}" if doc.meta.issuer and normalise_line(doc.meta.issuer) in c.norm_text else ""
                             text = f"{title}的落款日期为{date}{issuer}[{n}]。"
                         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="date")
-        return Answer(question=q.text, answer="", answered=False, kind="date")
+        return miss(q.text, "date", "match.date.no_date")
 
     def locate(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         best = self._best_sentences(q.terms, hits, q=q)
         if best is None or best[0] < self.min_support["locate"]:
-            return refusal(q.text, cites.script, "现有文件中没有找到这一内容。", kind="locate")
+            return refusal(q.text, cites.script, "现有文件中没有找到这一内容。", kind="locate", rule="match.locate.below_support")
         score, chunk, sentence = best
         n = cites.add(chunk, sentence, score)
         text = f"这一内容在{short_title(chunk.doc_title, cites.script)}的“{path_text(chunk.section_path, cites.script)}”部分：“{normalise_line(sentence)}”[{n}]"
@@ -567,8 +703,8 @@ class Handlers:
                 n = cites.add(duty[1], duty[2], duty[0])
                 where = short_title(duty[1].doc_title, cites.script) + path_text(duty[1].section_path, cites.script)
                 return refusal(q.text, cites.script, f"文件没有对此规定罚则。相关规定见{where}：{normalise_line(duty[2])}[{n}]",
-                               cites, kind="penalty-refused")
-            return Answer(question=q.text, answer="", answered=False, kind=q.kind)
+                               cites, kind="penalty-refused", rule="match.penalty.act_not_punished")
+            return miss(q.text, q.kind, "match.penalty.none")
         n = cites.add(found.chunk, found.quote, found.score)
         where = short_title(found.chunk.doc_title, cites.script) + path_text(found.chunk.section_path, cites.script)
         text = f"根据{where}：{found.text}[{n}]"
@@ -618,7 +754,8 @@ class Handlers:
         prefer = {"target": "figures", "list": "enumeration"}.get(q.kind, "")
         best = self._best_sentences(terms, hits, prefer, q=q, unit=asked_unit(q.frame))
         if best is None or best[0] < self.min_support["general"] or not terms:
-            return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind)
+            return refusal(q.text, cites.script, "现有文件中没有找到与该问题直接相关的规定，无法给出可靠回答。", cites, kind=q.kind,
+                           rule="match.general.below_support")
         score, chunk, sentence = best
         if ITEM_START.match(normalise_line(sentence)):
             # "(三)向污水处理设施倾倒…;": one item of a list; answer from the list's lead-in ("禁止从事下列…:")
@@ -712,6 +849,15 @@ class Handlers:
 _DEFINED = re.compile(r"(?:所说的|所称的|所指的|所称|里的|中的)([\u4e00-\u9fff]{2,16}?)(?:包括|包含|是指|指的是|是什么|怎么定义|如何定义|的定义|的含义|有哪些)")
 _DOC_TYPE = re.compile(r"(细则|办法|意见|通知|方案|条例|规划|决定|标准|指南|规定)$")
 _WHEN = r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多会儿"
+
+
+def _topical(q: Question) -> list[str]:
+    """Topic terms that are not the places the question names ("余杭区到2025年有哪些目标" has none)."""
+    if q.about_document:
+        return []
+    firsts = [t.split(ALT)[0] for t in q.terms]
+    # a piece the segmenter glued from a place and the next word ("区到") is no topic either
+    return [t for t in firsts if word_known(t) and not any(t in p for p in q.places)]
 
 
 def _asks_when(norm_question: str, event: str) -> bool:

@@ -149,7 +149,8 @@ class Speller:
         out: set[str] = set()
         for r in readings(ch):
             for cand in self._by_reading.get(r, ()):
-                if cand != ch and (left + cand in self._bigrams or cand + right in self._bigrams):
+                # a fix gives content, never a pronoun or determiner: 挪个 (move) is not 那个
+                if cand != ch and cand not in _DETERMINERS and (left + cand in self._bigrams or cand + right in self._bigrams):
                     out.add(cand)
         return sorted(out)
 

@@ -41,8 +41,8 @@ async def healthz(request: Request, service: Service) -> JSONResponse:
 @router.post("/ask", response_model=Answer, summary="Answer a question with citations (the `ask --json` contract)")
 async def ask(body: AskRequest, service: Service) -> JSONResponse:
     """Answer one question; ``history`` gives earlier turns for follow-ups."""
-    answer = await run_in_threadpool(service.ask, body.question, body.history, body.top_k)
-    return JSONResponse(answer.model_dump(mode="json"))
+    answer = await run_in_threadpool(service.ask, body.question, body.history, body.top_k, body.explain)
+    return JSONResponse(answer.model_dump(mode="json") if body.explain else _contract(answer))
 
 
 @router.post(
@@ -55,7 +55,7 @@ async def ask(body: AskRequest, service: Service) -> JSONResponse:
 )
 async def ask_stream(body: AskRequest, service: Service) -> StreamingResponse:
     """The answer text as it is produced, then its citations."""
-    first, rest = await first_and_rest(service.ask_stream(body.question, body.history, body.top_k))
+    first, rest = await first_and_rest(service.ask_stream(body.question, body.history, body.top_k, body.explain))
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -69,6 +69,11 @@ async def ask_stream(body: AskRequest, service: Service) -> StreamingResponse:
         yield sse_event({}, "done")
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+def _contract(answer: Answer) -> dict[str, Any]:
+    """The answer as JSON; ``trace`` only when asked for (``reason`` is always there, null when answered)."""
+    return answer.model_dump(mode="json", exclude={"trace"})
 
 
 def _sse(event: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ class AskRequest(BaseModel):
     question: str = Field(description="The question, Simplified or Traditional Chinese.")
     history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first, for follow-ups.")
     top_k: int | None = Field(None, ge=1, le=50, description="Passages retrieved (default PA_TOP_K).")
+    explain: bool = Field(False, description="Return the pipeline's trace: `trace: [{stage, rule, detail}]`.")
 
 
 class ChatMessage(BaseModel):

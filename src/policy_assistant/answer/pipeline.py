@@ -1,0 +1,189 @@
+"""The answer pipeline: named stages over one per-request record (``record.AskRecord``).
+
+normalise → understand → gate → plan → retrieve → expand → match → scope → compose.
+Each stage reads and writes the record only; a stage that settles the answer (a refusal at a gate)
+ends the run. Stages can be listed (``STAGES``) and switched off by name (``AnswerEngine(disabled=…)``),
+the way spaCy's ``select_pipes`` does. Every decision that changes the answer is logged to the record's
+trace with a stable rule id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..index.lexical import place_names
+from ..index.snapshot import lexical_text
+from ..ingest.normalise import normalise_line, normalise_query
+from ..retrieve.planner import unknown_acts, without_doc_names
+from .compose import Citations, display
+from .evidence import foreign_terms, with_full_forms, with_wholes
+from .question import ORG, analyse, content_terms, question_script, without_fillers
+from .record import AskRecord
+from .spelling import frame_typos
+
+if TYPE_CHECKING:
+    from .engine import AnswerEngine
+
+ANSWER_HITS = 15  # chunks retrieved for answering (the handlers read the best 8, plus any a single retriever ranks top 3)
+FULL_FORM_HITS = 10  # retrieved chunks searched for the full forms of the question's short forms
+
+Stage = Callable[["AnswerEngine", AskRecord], None]
+
+
+def normalise(engine: AnswerEngine, rec: AskRecord) -> None:
+    """Simplified, half-width text; homophone typos fixed against the corpus wording."""
+    typed = normalise_query(rec.resolved)
+    fixed, fixes = engine.speller.correct(frame_typos(typed))
+    if fixes or fixed != typed:
+        rec.log("normalise", "normalise.typo", "; ".join(f"{a}→{b}" for a, b in fixes) or f"{typed}→{fixed}")
+        rec.resolved = fixed
+    rec.script = question_script(rec.question)
+
+
+def understand(engine: AnswerEngine, rec: AskRecord) -> None:
+    """Intent and slots: kind, years, places, outline references, topic terms."""
+    q = analyse(rec.resolved)
+    q.script = rec.script  # type: ignore[assignment]
+    rec.q = q
+    rec.log("understand", f"intent.{q.kind}",
+            f"years={q.years} places={q.places} refs={q.label_refs} terms={q.terms}")
+
+
+def gate(engine: AnswerEngine, rec: AskRecord) -> None:
+    """Refuse before retrieval what the library cannot hold: an empty question, a place, an act or a
+    term the documents never mention."""
+    q = rec.q
+    assert q is not None
+    if not q.norm.strip(" ?？"):
+        rec.refuse("gate", "gate.empty", "请输入具体问题。")
+        return
+    unknown_places = [p for p in place_names(q.norm) if not engine.stats.in_corpus(p) and len(p) >= 2]
+    if unknown_places:
+        regions = engine.library_regions()
+        rec.refuse("gate", "gate.unknown_place", f"现有文件中没有关于“{'、'.join(unknown_places)}”的内容，无法回答。"
+                   + (f"本库文件涉及{'、'.join(regions)}的政策。" if regions else ""))
+        return
+    acts = unknown_acts(q.norm, engine.retriever.docs, engine.retriever.aliases, engine.stats.in_corpus)
+    if acts:
+        rec.refuse("gate", "gate.unknown_act", f"文件库中没有《{'》《'.join(acts)}》，无法回答。")
+        return
+    foreign = foreign_terms(q.terms, engine.stats)
+    if foreign:
+        rec.refuse("gate", "gate.foreign_term", f"现有文件中没有提到“{'、'.join(foreign)}”，无法回答该问题。")
+
+
+def plan(engine: AnswerEngine, rec: AskRecord) -> None:
+    """Which documents the question names (they become a filter), its topic words, and the search query."""
+    q = rec.q
+    assert q is not None
+    rec.doc_ids = engine.doc_hint(q.norm)
+    rec.followup_docs = rec.previous_docs if rec.resolved != rec.question and not rec.doc_ids else None
+    if rec.doc_ids:
+        rec.log("plan", "plan.named_document", ",".join(sorted(rec.doc_ids)))
+        # "乡村振兴促进法里的“乡村”怎么定义": the words naming the document are not the topic
+        titles = [normalise_line(d.title) for d in engine.snapshot.documents if d.doc_id in rec.doc_ids]
+        topic = content_terms(without_doc_names(q.norm, titles))
+        if topic:
+            q.terms = topic
+        else:
+            q.about_document = True
+            rec.log("plan", "plan.about_document", "every topic word names the document")
+    elif rec.followup_docs:
+        rec.log("plan", "plan.followup_documents", ",".join(sorted(rec.followup_docs)))
+    q.terms = without_fillers(q.terms, engine.stats.in_corpus)
+    if rec.in_conversation and q.kind != "locate":
+        # a follow-up read in context: the asker's own topic words say what is new, so they count twice
+        own = {t for t in content_terms(normalise_query(rec.question)) if engine.stats.in_corpus(t)}
+        q.terms = q.terms + [t for t in q.terms if t in own]
+    query = rec.resolved
+    if q.kind == "owner":
+        # "是农业局还是发改局负责": the departments offered are candidate answers; search for the task
+        for org in (t for t in q.terms if ORG.fullmatch(t)):
+            query = normalise_query(query).replace(org, " ")
+        query = query.replace("还是", " ")
+    rec.query = query
+
+
+def retrieve(engine: AnswerEngine, rec: AskRecord) -> None:
+    """Hybrid retrieval (the retriever plans too: named document, aliases, penalties)."""
+    k = max(ANSWER_HITS, rec.top_k or engine.settings.top_k)
+    rec.hits = engine.retriever.search(rec.query, k=k, hint=rec.followup_docs)
+    top = ", ".join(f"{h.chunk.doc_id}#{h.chunk.section_id}" for h in rec.hits[:3])
+    rec.log("retrieve", "retrieve.hybrid", f"{len(rec.hits)} hits; top: {top}")
+
+
+def expand(engine: AnswerEngine, rec: AskRecord) -> None:
+    """Topic terms widened to the wording the retrieved clauses use (村委会 → 村(居)民委员会, 盖房子 → 建房)."""
+    q = rec.q
+    assert q is not None
+    retrieved = "\n".join(lexical_text(h.chunk) for h in rec.hits[:FULL_FORM_HITS])
+    before = list(q.terms)
+    q.terms = with_wholes(with_full_forms(q.terms, retrieved), retrieved)
+    q.terms = engine.retriever.colloquial.expand_terms(q.terms, q.norm)
+    if q.terms != before:
+        rec.log("expand", "expand.forms", f"{before} → {q.terms}")
+
+
+def match(engine: AnswerEngine, rec: AskRecord) -> None:
+    """The kind's handler over the records (targets, owners, penalties, dates) and the clauses."""
+    q = rec.q
+    assert q is not None
+    rec.cites = Citations(rec.script)
+    handlers = engine.handlers.bind(rec.doc_ids or rec.followup_docs, engine.min_support,
+                                    lambda rule, detail: rec.log("match", rule, detail))
+    answer = handlers.dispatch(q, rec.hits, rec.cites)
+    answer.question = rec.question
+    answer.resolved_question = rec.note
+    if not answer.answered and answer.reason is None:
+        answer.reason = "match.no_answer"
+    rec.answer = answer
+
+
+def scope(engine: AnswerEngine, rec: AskRecord) -> None:
+    """Refuse an answer whose evidence does not speak to what the question pins down (``scope.py``)."""
+    if rec.answer is None or not rec.answer.answered or rec.q is None:
+        return
+    checked = engine.check_scope(rec.q, rec.answer, rec.script)
+    if not checked.answered:
+        rec.log("scope", checked.reason or "scope", checked.answer)
+    rec.answer = checked
+
+
+def compose(engine: AnswerEngine, rec: AskRecord) -> None:
+    """The answer in the asker's script."""
+    if rec.answer is not None and rec.answer.answered:
+        rec.answer.answer = display(rec.answer.answer, rec.script)
+
+
+STAGES: list[tuple[str, Stage]] = [
+    ("normalise", normalise),
+    ("understand", understand),
+    ("gate", gate),
+    ("plan", plan),
+    ("retrieve", retrieve),
+    ("expand", expand),
+    ("match", match),
+    ("scope", scope),
+    ("compose", compose),
+]
+# stages the answer cannot be built without: switching them off is refused
+REQUIRED = frozenset({"understand", "match"})
+# stages that still run after an earlier stage settled the answer (they act on answered ones only)
+FINISHING = frozenset({"scope", "compose"})
+
+
+def stage_names() -> list[str]:
+    """The stages in order."""
+    return [name for name, _ in STAGES]
+
+
+def run(engine: AnswerEngine, rec: AskRecord, disabled: frozenset[str] = frozenset()) -> AskRecord:
+    """Run the stages over ``rec`` until one settles the answer."""
+    for name, stage in STAGES:
+        if name in disabled:
+            continue
+        if rec.done and name not in FINISHING:
+            continue
+        stage(engine, rec)
+    return rec
