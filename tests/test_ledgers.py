@@ -76,3 +76,23 @@ def test_approximate_figures_and_durations(real_service) -> None:  # type: ignor
     assert "300多万户" in figures and "200余人" in figures
     assert any(t.unit == "年" and t.value == 20 for t in report)  # 实施20年来: a duration
     assert not any(t.unit == "年" and t.value >= 1900 for t in real_service.snapshot.targets)  # years are not figures
+
+
+def test_every_row_has_a_kind_and_only_plans_set_targets(real_service) -> None:  # type: ignore[no-untyped-def]
+    by_doc: dict[str, list[str]] = {}
+    for t in real_service.snapshot.targets:
+        by_doc.setdefault(t.doc_id, []).append(t.kind)
+    assert set(by_doc["yuhang-qianwan-plan-2023-2027"]) == {"target"}  # the plan's figures are all to be reached
+    # the retrospective report states what was reached: history (由2003年…提高到2022年, 用118天)
+    assert by_doc["qianwan-gongcheng-jingyan-2023"].count("target") <= 2
+    assert by_doc["qianwan-gongcheng-jingyan-2023"].count("history") >= 15
+    # a regulation's figures are fines and time limits
+    assert set(by_doc["zj-rural-sewage-regulation-2019"]) == {"limit"}
+
+
+def test_ledger_keyword_matches_the_figures_own_clause(real_service) -> None:  # type: ignore[no-untyped-def]
+    rows = real_service.targets(query="收入")
+    assert rows and all("收入" in t.clause or "收入" in t.indicator for t in rows)
+    assert not any("城镇化率" in t.indicator or "卫生院" in t.indicator for t in rows)
+    assert {t.kind for t in real_service.targets(kind="all")} >= {"target", "history", "limit"}
+    assert all(t.kind == "limit" for t in real_service.targets(kind="limit"))

@@ -146,11 +146,15 @@ def targets(
     doc: Annotated[str | None, typer.Option("--doc", help="Document id or part of its title.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
     csv_out: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
+    kind: Annotated[str, typer.Option("--kind", help="target (figures to reach), history, limit, or all.")] = "target",
 ) -> None:
     """List the targets ledger (indicator, figure, year, section, source sentence)."""
+    if kind not in ("target", "history", "limit", "all"):
+        typer.secho("错误 / error: --kind is one of target, history, limit, all", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
     service = _service()
     try:
-        items = service.targets(year=year, query=query, doc=doc)
+        items = service.targets(year=year, query=query, doc=doc, kind=kind)
     except PolicyAssistantError as exc:
         _fail(exc)
         return

@@ -175,6 +175,9 @@ class Target(BaseModel):
     norm_sentence: str
     clause: str = ""  # the normalised clause that states the figure: 农村居民人均可支配收入达到5.7万元
     scope_sentence: str = ""  # the earlier sentence whose 到YYYY年 governs this one, when not this one
+    # target: a figure to reach; history: a figure reached in the past (由2003年…提高到2022年, 用118天);
+    # limit: a fine, a time limit or a threshold a rule sets (罚款…元, 24小时内)
+    kind: Literal["target", "history", "limit"] = "target"
 
     def figure(self) -> str:
         """The figure as an official would say it: 5.7万元, 85%以上, 不少于11亿元."""

@@ -170,9 +170,18 @@ class PolicyService:
         if final is None:  # pragma: no cover - the engine always ends with an answer
             raise RuntimeError("answer stream ended without an answer")
 
-    def targets(self, year: int | None = None, query: str | None = None, doc: str | None = None) -> list[Target]:
-        """The targets ledger, filtered by year, keyword (either script) and document id."""
+    def targets(self, year: int | None = None, query: str | None = None, doc: str | None = None,
+                kind: str | None = "target") -> list[Target]:
+        """The targets ledger, filtered by year, keyword (either script), document id and kind.
+
+        Args:
+            query: words that must all be in the figure's own clause or indicator (收入 finds the income
+                targets, not every figure of a sentence that also mentions income).
+            kind: ``target`` (default), ``history``, ``limit``, or None / ``all`` for every row.
+        """
         items = self.snapshot.targets
+        if kind and kind != "all":
+            items = [t for t in items if t.kind == kind]
         if year is not None:
             items = [t for t in items if t.year == year]
         if doc:
@@ -180,7 +189,7 @@ class PolicyService:
         if query:
             q = normalise_query(query)
             terms = [w for w in q.split() if w] or [q]
-            items = [t for t in items if all(w in t.norm_sentence or w in t.indicator or any(w in h for h in t.norm_section_path) for w in terms)]
+            items = [t for t in items if all(w in t.clause or w in t.indicator for w in terms)]
         return items
 
     def documents(self) -> list[Document]:

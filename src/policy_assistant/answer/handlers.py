@@ -298,7 +298,7 @@ class Handlers:
     def year_targets(self, q: Question, cites: Citations) -> Answer:
         """Every target the documents asked about set for the year(s) asked, one line each, in document order."""
         pool = [t for t in self.snap.targets if t.year in q.years and (not self.doc_ids or t.doc_id in self.doc_ids)
-                and getattr(t, "kind", "target") == "target"]
+                and t.kind == "target"]
         if not pool:
             return miss(q.text, "list", "match.targets.none_for_year")
         self.trace("match.targets.year_ledger", f"{len(pool)} targets for {q.years}")

@@ -104,12 +104,14 @@ async def search(
 async def targets(
     service: Service,
     year: Annotated[int | None, Query(ge=1949, le=2100, description="Target year, e.g. 2025.")] = None,
-    q: Annotated[str | None, Query(description="Keyword in the indicator, sentence or section, e.g. 托位.")] = None,
+    q: Annotated[str | None, Query(description="Keyword in the figure's indicator or clause, e.g. 托位.")] = None,
     doc: Annotated[str | None, Query(description="Document id or part of its title.")] = None,
     format: Annotated[Literal["json", "csv", "xlsx"], Query(description="Response format.")] = "json",
+    kind: Annotated[Literal["target", "history", "limit", "all"], Query(
+        description="target (figures to reach), history (figures reached), limit (fines, time limits), or all.")] = "target",
 ) -> Response:
     """Every quantitative target with its year, figure, section and source sentence."""
-    items = await run_in_threadpool(service.targets, year, q, doc)
+    items = await run_in_threadpool(service.targets, year, q, doc, kind)
     if format == "csv":
         # The BOM lets Excel and WPS open the Chinese text as UTF-8.
         return Response("\ufeff" + targets_csv(items), media_type="text/csv; charset=utf-8",

@@ -21,6 +21,8 @@ from ..errors import FileTooLarge, NotFound, PolicyAssistantError, UnsupportedFi
 from ..index.encoders import Encoder
 from ..index.snapshot import FORMAT_VERSION, Snapshot
 from ..index.vectorstore import create_index_store
+from ..knowledge.owners import extract_owners
+from ..knowledge.targets import extract_targets
 from .loaders import SUPPORTED_SUFFIXES
 from .prepare import PreparedDocument, make_doc_id, prepare_document, sha256_bytes
 
@@ -127,7 +129,7 @@ class Indexer:
                     ):
                         report.removed.append(doc_id)
                         del docs[doc_id]
-            if prev is not None and compatible and not report.changed:
+            if prev is not None and compatible and not report.changed and not _records_changed(prev, docs):
                 report.unchanged = sorted(set(report.unchanged))
                 self._fill_counts(report, list(docs.values()), prev.version)
                 report.seconds = time.perf_counter() - t0
@@ -381,18 +383,26 @@ class Indexer:
 
 
 def _reuse_all(prev: Snapshot) -> dict[str, PreparedDocument]:
-    """Every document of a snapshot as a PreparedDocument, grouped in one pass over its chunks and ledgers."""
+    """Every document of a snapshot as a PreparedDocument, its records extracted again from the stored
+    outline and chunks: a newer extractor refreshes the ledgers without re-reading or re-embedding."""
     out = {
         d.doc_id: PreparedDocument(document=d, outline=prev.outlines[d.doc_id], chunks=[], targets=[], owners=[])
         for d in prev.documents
     }
     for c in prev.chunks:
         out[c.doc_id].chunks.append(c)
-    for t in prev.targets:
-        out[t.doc_id].targets.append(t)
-    for o in prev.owners:
-        out[o.doc_id].owners.append(o)
+    for p in out.values():
+        p.targets = extract_targets(p.document, p.outline, p.chunks)
+        p.owners = extract_owners(p.document, p.outline, p.chunks)
     return out
+
+
+def _records_changed(prev: Snapshot, docs: dict[str, PreparedDocument]) -> bool:
+    """True when the records extracted now differ from the snapshot's (the extractors changed)."""
+    targets = [t for p in docs.values() for t in p.targets]
+    owners = [o for p in docs.values() for o in p.owners]
+    key = lambda items: sorted(x.model_dump_json() for x in items)  # noqa: E731 - order-free comparison
+    return key(targets) != key(prev.targets) or key(owners) != key(prev.owners)
 
 
 def _is_under(path: Path, folder: Path) -> bool:

@@ -33,7 +33,9 @@ _PRE_COMPARATORS = [
 _POST_COMPARATORS = ("以上", "左右", "以内", "以下", "多")
 # a number without a unit is a figure only after these: 收入倍差下降0.01, 收入比从2003年的2.43缩小到2022年的1.90
 _BARE_VALUE_BEFORE = re.compile(r"(下降|提高|增长|达到|达|超过|超|缩小到|扩大到|降至|降到|增至|提高到|为|从\d{4}年的?|到\d{4}年的?)$")
-_SCOPE_YEAR = re.compile(r"(?:到|至|力争到|争取到|截至)\s*(\d{4})\s*年(?:底|末)?")
+# "到2025年" opens a target's time scope; "由2003年…提高到2022年" states a change that happened
+_SCOPE_YEAR = re.compile(r"(?<!提高)(?<!增加)(?<!增长)(?<!上升)(?<!扩大)(?<!缩小)(?<!下降)(?<!减少)(?<!提升)"
+                         r"(?:到|至|力争到|争取到|截至)\s*(\d{4})\s*年(?:底|末)?")
 _BARE_YEAR = re.compile(r"(?<![比较于\d])(\d{4})\s*年(?!\d)")
 _BASELINE = re.compile(r"(?:比|较|相比)\s*\d{4}\s*年")
 _PERIOD = re.compile(r"(十[一二三四五六七八九]五|\"十[一二三四五六七八九]五\")(?:期间|时期|末)?")
@@ -95,6 +97,9 @@ def extract_targets(document: Document, root: Section, chunks: list[Chunk]) -> l
         Target records in document order.
     """
     out: list[Target] = []
+    doc_year = _document_year(document, chunks)
+    rules = bool(_RULES_TITLE.search(document.title.strip("》 ")))
+    plan = bool(_PLAN_TITLE.search(document.title.strip("》 ")))
     carried: tuple[str, int | None] | None = None
     carried_sentence = ""
     last_section = None
@@ -117,8 +122,18 @@ def extract_targets(document: Document, root: Section, chunks: list[Chunk]) -> l
                 for target in _clause_targets(clause, sentence_scope):
                     target["clause"] = clause
                     target["scope_sentence"] = scope_sentence
+                    target["kind"] = target_kind(clause, sent.norm, target["unit"], target.pop("_after"),
+                                                 target["year"], doc_year, target["scope"], rules, plan)
                     out.append(_record(document, chunk, sent.text, sent.norm, target, len(out)))
     return out
+
+
+def _document_year(document: Document, chunks: list[Chunk]) -> int | None:
+    """The year the document was written: its date, else the latest year it mentions (a report's)."""
+    if re.match(r"\d{4}", document.meta.date or ""):
+        return int(document.meta.date[:4])
+    years = [int(y) for c in chunks for y in re.findall(r"(?<!\d)((?:19|20)\d{2})\s*年", c.norm_text)]
+    return max(years) if years else None
 
 
 def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[dict]:
@@ -168,12 +183,50 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
             scope_phrase = "累计" if not scope_phrase or _EVERY_YEAR.search(scope_phrase) else f"{scope_phrase}累计"
         results.append({
             "indicator": indicator[-40:], "value": value, "value_text": format_number(value) if is_cn else num,
-            "unit": unit, "comparator": comparator, "year": year, "scope": scope_phrase,
+            "unit": unit, "comparator": comparator, "year": year, "scope": scope_phrase, "_after": after,
         })
         prev_end = end
         while prev_end < len(clause) and clause[prev_end:prev_end + 2] in _POST_COMPARATORS:
             prev_end += 2
     return results
+
+
+# a fine or a sum a rule imposes, and a time limit: limits, not targets
+_LIMIT = re.compile(r"罚款|罚金|处[^，,；;。]{0,16}元|没收|赔偿|收费")
+_TIME_UNITS = ("小时", "天", "日", "个工作日", "个月", "分钟")
+_WITHIN = re.compile(r"^\s*(?:以内|内|之内|前|之日起)")
+# a figure reached: "由2003年…提高到2022年…", "用118天", "实施20年来", "已建成"
+_PAST = re.compile(r"[由从]\d{4}\s*年|\d{4}\s*年(?:底|末)?(?:的|为|是)\d|以来|年来|已经|已(?:建成|完成|实现|达|累计|覆盖|有)|用了?\d|历时|先后|截至\d{4}年")
+# a figure to reach: the words of a plan
+_FORWARD = re.compile(r"力争|争取|确保|目标|(?<!行动)计划|预计|将|(?<![重主需])要(?!求)|每年|年均|十[一二三四五六七八九]五")
+# a document that plans (方案, 规划, 意见, 计划): its figures are to be reached unless stated as past
+_PLAN_TITLE = re.compile(r"(方案|规划|意见|计划|纲要|通知|要点)(?:[(（].{0,20}[)）])?$")
+
+
+# a document of rules (条例, 法, 办法, 规定, 细则) sets requirements and limits, not targets
+_RULES_TITLE = re.compile(r"(条例|法|办法|规定|细则|规则)$")
+
+
+def target_kind(clause: str, sentence: str, unit: str, after: str, year: int | None, doc_year: int | None,
+                scope: str = "", rules: bool = False, plan: bool = False) -> str:
+    """target, history or limit, from the clause's own words (see ``Target.kind``).
+
+    Args:
+        rules: the document is a regulation or law (its figures are limits it sets).
+        plan: the document is a plan (its figures are to be reached).
+    """
+    if rules or _LIMIT.search(clause) or unit in _TIME_UNITS and _WITHIN.match(after):
+        return "limit"
+    if _PAST.search(clause):
+        return "history"
+    if year and doc_year and year < doc_year:
+        return "history"  # "2022年全省…达51.2%", "提高到2022年…" in a 2023 report
+    if not _FORWARD.search(sentence) and doc_year and re.search(r"(?:19|20)\d{2}\s*年", sentence) \
+            and all(int(y) < doc_year for y in re.findall(r"((?:19|20)\d{2})\s*年", sentence)):
+        return "history"  # a sentence about past years only
+    if plan or scope.startswith(("到", "每年", "十")) or _FORWARD.search(sentence) or _SCOPE_YEAR.search(sentence):
+        return "target"
+    return "history"  # outside a plan, a figure with nothing that makes it one to reach is a fact reported
 
 
 def _record(document: Document, chunk: Chunk, sentence: str, norm_sentence: str, t: dict, n: int) -> Target:
