@@ -196,7 +196,6 @@ def test_dataset_loads_and_derives_doc_id_and_sections(tmp_path: Path) -> None:
         ({**GOOD, "expected_facts": []}, "at least one expected fact"),
         ({**GOOD, "answerable": False, "kind": "unanswerable"}, "expected_facts []"),
         ({**GOOD, "kind": "unanswerable"}, "exactly when kind"),
-        ({k: v for k, v in GOOD.items() if k != "expected_doc"}, "expected_doc"),
         ({**GOOD, "history": [{"role": "bot", "content": "x"}]}, "role"),
         ({**GOOD, "alt_sections": "二"}, "alt_sections"),
     ],
@@ -204,6 +203,13 @@ def test_dataset_loads_and_derives_doc_id_and_sections(tmp_path: Path) -> None:
 def test_dataset_rejects_bad_rows(row: dict[str, object], problem: str) -> None:
     with pytest.raises(DatasetError, match=re.escape(problem)):
         parse_item(row, "qa.jsonl:7")
+
+
+def test_rows_without_expected_doc_score_the_answer_only() -> None:
+    """Sets written on uploaded documents may leave the document out: no doc or section hit is scored."""
+    item = parse_item({k: v for k, v in GOOD.items() if k not in ("expected_doc", "expected_section", "alt_sections")},
+                      "x.jsonl:1")
+    assert item.answerable and item.doc_id is None and item.sections == []
 
 
 def test_dataset_errors_name_the_line(tmp_path: Path) -> None:
