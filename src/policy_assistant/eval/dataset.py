@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from ..ingest.prepare import make_doc_id
 from typing import Any
 
 from ..errors import BadInput
+from ..ingest.prepare import make_doc_id
 from ..models import Message
 
-KINDS = ("target", "owner", "list", "date", "general", "followup", "unanswerable")
+KINDS = ("target", "owner", "list", "date", "general", "penalty", "followup", "unanswerable")
 _REQUIRED = ("id", "question", "answerable", "expected_facts", "kind")
 
 
