@@ -21,6 +21,7 @@ from .question import DEFINITION, DURATION, ORG, QUANTITY, Question, asks_issuer
 from .roles import asked_roles
 from .scope import contrast_conflict, indicator_conflict
 from .units import UnitClass, asked_unit, states_unit
+from .weights import load_weights
 
 _CN_COUNT = "零一二三四五六七八九十"
 _DATE_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
@@ -91,6 +92,7 @@ class Handlers:
         self.stats = stats
         self.chunk_index = {c.chunk_id: c for c in snapshot.chunks}
         self.sections: dict[str, dict[str, Section]] = {d: {s.sid: s for s in root.walk()} for d, root in snapshot.outlines.items()}
+        self.weights = load_weights()
         self.doc_ids: set[str] | None = None
         self.min_support: dict[str, float] = {}
         self.trace: Callable[[str, str], None] = _no_trace
@@ -165,19 +167,29 @@ class Handlers:
         return self.general(q, hits, cites)
 
     # ----- targets -------------------------------------------------------------------------
-    def _target_score(self, q: Question, t: Target, hit_rank: dict[str, int]) -> float:
+    def target_features(self, q: Question, t: Target, hit_rank: dict[str, int]) -> dict[str, float]:
+        """The named features of a target record for a question (``weights.TARGET_FEATURES``)."""
         text = " ".join([t.clause, t.indicator, *t.norm_section_path[-1:]])
-        cov = coverage(q.terms, text, self.stats)
-        wide = coverage(q.terms, t.norm_sentence + " " + " ".join(t.norm_section_path), self.stats)
         rank = hit_rank.get(t.chunk_id)
-        bonus = 0.1 / rank if rank else 0.0
+        forward = history = 0.0
         if _FORWARD_ASK.search(q.norm):
             # a target is forward-looking; "由2003年…提高到2022年…" is history
-            if _HISTORY.search(t.clause):
-                bonus -= 0.08
+            if _HISTORY.search(t.clause) or t.kind == "history":
+                history = 1.0
             elif t.scope.startswith(("到", "每年", "十")) or t.comparator in ("以上", "不少于", "左右", "达到", "超过"):
-                bonus += 0.04
-        return 0.7 * cov + 0.3 * wide + bonus + anchor_bonus(q, t.norm_sentence)
+                forward = 1.0
+        return {
+            "coverage": coverage(q.terms, text, self.stats),
+            "wide_coverage": coverage(q.terms, t.norm_sentence + " " + " ".join(t.norm_section_path), self.stats),
+            "retrieval_rank": 1.0 / rank if rank else 0.0,
+            "forward": forward,
+            "history": history,
+            "anchor": anchor_bonus(q, t.norm_sentence),
+            "year_match": (1.0 if t.year in q.years else -1.0 if t.year else 0.0) if q.years else 0.0,
+        }
+
+    def _target_score(self, q: Question, t: Target, hit_rank: dict[str, int]) -> float:
+        return self.weights.target_score(self.target_features(q, t, hit_rank))
 
     def _slot_agreeing(self, q: Question, scored: list[tuple[float, Target]]
                        ) -> tuple[list[tuple[float, Target]], tuple[str, str] | None]:
