@@ -338,12 +338,14 @@ class Handlers:
         """Bodies of the same document whose clause fits the task nearly as well as the best one."""
         out: list[Owner] = []
         sentences = {best.sentence}
+        owners = {best.owner}
         for s_, o in scored[1:]:
             if s_ < best_score - OWNER_LIST_MARGIN or len(out) >= MAX_OTHER_OWNERS:
                 break
-            if o.doc_id != best.doc_id or o.sentence in sentences or o.owner == best.owner:
+            if o.doc_id != best.doc_id or o.sentence in sentences or o.owner in owners:
                 continue
             sentences.add(o.sentence)
+            owners.add(o.owner)
             out.append(o)
         return out
 
