@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..index.lexical import words
+from ..index.lexical import place_names, words
 from ..models import Chunk
 
 # (what the question says, what the document title looks like)
@@ -22,7 +22,7 @@ DOC_GENRES = [
     (re.compile(r"促进法|振兴法|这部法|该法|法律(?!、|法规|责任)|(这|那)(个|部)法(?![规则人院官治])"), re.compile(r"法$")),
     (re.compile(r"条例|条列|污水.*管理办法"), re.compile(r"条例")),
     (re.compile(r"经验|调研|总结推广|千万工程.*(报告|文章|总结)|(这篇|那篇|这份|那份)(报告|文章|总结)|^报告(里|中|上)"), re.compile(r"经验")),
-    (re.compile(r"实施方案|方案|余杭"), re.compile(r"方案")),
+    (re.compile(r"实施方案|方案"), re.compile(r"方案")),
 ]
 _AFTER_NAME = re.compile(r"(?:(?<=^)|(?<=\s))(?:规定的|规定|提出的|提出|里面的|里面|里的|中的|对于|关于|对|里|中|的)")
 # "“千村示范、万村整治”工程（以下简称“千万工程”）"
@@ -45,6 +45,16 @@ class DocRef:
     doc_id: str
     title: str  # normalised
 
+    @property
+    def districts(self) -> list[str]:
+        """The county-level places its title names, with their short forms ("余杭区", "余杭"): a question
+        naming one is about this document when no other title names it."""
+        out: list[str] = []
+        for p in place_names(self.title):
+            if p.endswith(("区", "县")) and len(p) >= 3:
+                out += [p, p[:-1]]
+        return out
+
 
 def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
     """Documents a question names ("一号文件", "促进法", "条例", "方案", a title), if any."""
@@ -56,6 +66,10 @@ def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
             ids = {d.doc_id for d in docs if title_pat.search(d.title)}
             if ids and len(ids) < len(docs):
                 return ids
+    # "余杭区到2025年…": the district a document's title names (from the library's own titles)
+    ids = {d.doc_id for d in docs if any(p in norm_question for p in d.districts)}
+    if ids and len(ids) < len(docs):
+        return ids
     return None
 
 
@@ -77,6 +91,9 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
                 break
     for q_pat, _ in DOC_GENRES:
         out = q_pat.sub(" ", out)
+    for title in titles:  # "方案说余杭要…": the district the document is about names it too
+        for place in sorted(DocRef("", title).districts, key=len, reverse=True):
+            out = out.replace(place, " ")
     # the words that tied the name to the rest ("条例对运维单位…", "促进法里的…") go with it
     return _AFTER_NAME.sub(" ", out)
 
@@ -115,7 +132,8 @@ _ACT_END = re.compile(r"(条例|条列|法)(?![律规人院治官定制庭典])"
 _NOT_NAME = frozenset(["请问", "根据", "按照", "依据", "关于", "那个", "这个", "这部", "那部", "这项", "该", "看看", "问下", "想问", "咨询", "我们", "你们", "咱们", "现在", "目前", "里", "的", "对", "和", "与", "上", "中", "规定", "提到", "说", "讲", "国家", "新", "老", "修订", "最新", "是", "有", "按", "照", "在"])
 
 
-_PLACES = frozenset(["浙江", "杭州", "余杭", "中央", "全国", "中国", "中华人民共和国", "国家"])
+# words naming the whole country, which no place tagger marks as a place
+_NATIONAL = frozenset(["中央", "全国", "中国", "中华人民共和国", "国家"])
 
 
 def unknown_acts(norm_question: str, docs: list[DocRef], aliases: dict[str, str], in_corpus: Callable[[str], bool]) -> list[str]:
@@ -152,7 +170,7 @@ def unknown_acts(norm_question: str, docs: list[DocRef], aliases: dict[str, str]
 def _names(title: str, name_words: list[str], aliases: dict[str, str]) -> bool:
     """True when a loose name ("农村污水治理条例") fits a title: every place word it has, and at least half of
     its other words ("农村", "污水" of 农村/污水/治理), are in the title or are defined abbreviations."""
-    places = [w for w in name_words if re.search(r"[省市县区镇]$", w) or w in _PLACES]
+    places = [w for w in name_words if re.search(r"[省市县区镇]$", w) or w in _NATIONAL or place_names(w)]
     rest = [w for w in name_words if w not in places]
     if any(p not in title for p in places):
         return False
