@@ -15,7 +15,9 @@ def _outline(name: str):  # type: ignore[no-untyped-def]
 def test_main_plan_has_six_top_sections_and_third_has_four_children() -> None:
     _, o = _outline("yuhang-qianwan-plan-2023-2027.txt")
     top = o.root.children
-    assert [s.label for s in top] == ["一", "二", "三", "四", "五", "六"]
+    # the closing "附件:…wps" line is the attachment beside the six parts, not inside 六
+    assert [s.label for s in top] == ["一", "二", "三", "四", "五", "六", "附件"]
+    assert top[6].heading.startswith("附件") and top[5].end <= top[6].start
     assert top[1].heading == "二、總體目標"
     assert len(top[2].children) == 4
     assert [c.label for c in top[2].children] == ["（一）", "（二）", "（三）", "（四）"]

@@ -356,11 +356,17 @@ class Handlers:
         terms = [t for t in q.terms if t not in ("负责", "牵头", "主管", "部门", "单位", "机构")
                  and not any(t in o for o in offered)] or q.terms
         roles = asked_roles(q.frame)
+        if any(r["id"] == "role.cooperate" for r in roles):  # "牵头单位是谁，哪些部门配合": the 配合 part decides
+            roles = [r for r in roles if r["id"] != "role.lead"]
+        role_forms = {f for r in roles for f in r.get("owner_forms", ())}
+        not_forms = {f for r in roles for f in r.get("not_forms", ())}
         for role in roles:
             # "平时谁管": a clause stating that role (监督管理) fits the question better; the asking verb
             # itself ("谁来管") is not a topic word
             asking = role["pattern"].search(q.frame).group(0)
-            terms = [t for t in terms if t.split(ALT)[0] not in asking] + [ALT.join(role["forms"])]
+            terms = [t for t in terms if t.split(ALT)[0] not in asking]
+            if "owner_forms" not in role and "not_forms" not in role:
+                terms.append(ALT.join(role["forms"]))  # a duty verb (管, 批): clauses stating it fit better
             self.trace(role["id"], "/".join(role["forms"]))
         pool = [o for o in self.snap.owners if o.level == "clause" or o.form in ("牵头", "专班")]
         if self.doc_ids:
@@ -373,8 +379,14 @@ class Handlers:
             head = re.split(r"[,，;；]|并|同时", normalise_line(o.task))[0]
             cov -= SECONDARY_TASK_PENALTY * (1 - coverage(terms, head, self.stats))
             rank = hit_rank.get(o.chunk_id or "")
+            # the role asked (配合 / 牵头) is the role the record states: a lead does not answer "谁配合"
+            fits = 0.0
+            if o.form in role_forms:
+                fits = self.weights.owner["role_form"]
+            elif o.form in not_forms:
+                fits = -self.weights.owner["role_form"]
             # a clause that lacks the figures the asker quoted is about another task
-            return cov + (0.1 / rank if rank else 0.0) + anchor_bonus(q, sentence, miss=-1.0)
+            return cov + (0.1 / rank if rank else 0.0) + anchor_bonus(q, sentence, miss=-1.0) + fits
 
         scored = sorted(((score(o), o) for o in pool), key=lambda x: -x[0])
         self.trace("match.owner.candidates", "; ".join(f"{o.owner}@{o.section_id} {s_:.3f}" for s_, o in scored[:5]))
@@ -382,7 +394,7 @@ class Handlers:
         # a task the question matches much better than any clause with a named owner has no owner of its own
         differs = found is not None and scored and normalise_line(found[2]) != normalise_line(scored[0][1].sentence)
         # "平时谁管": a role asked about is answered by a body stating it, not by an ownerless duty clause
-        better_task = not roles and differs and found is not None and (
+        better_task = not [r for r in roles if "owner_forms" not in r and "not_forms" not in r] and differs and found is not None and (
             found[0] >= scored[0][0] + OWNERLESS_MARGIN
             # a clause that itself says who does it ("村民…负责户内处理设施建设") and fits as well
             or _NAMES_WHO.search(normalise_line(found[2])) is not None and found[0] >= scored[0][0] - NAMES_WHO_TOLERANCE)

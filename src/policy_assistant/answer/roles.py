@@ -22,3 +22,4 @@ def role_vocabulary() -> list[dict[str, Any]]:
 def asked_roles(frame: str) -> list[dict[str, Any]]:
     """The roles a (normalised) question asks about: "污水设施平时谁管" → role.manage."""
     return [r for r in role_vocabulary() if r["pattern"].search(frame)]
+

@@ -21,6 +21,7 @@ class Weights:
 
     target: dict[str, float]  # feature name → weight of the target-record scorer
     min_support: dict[str, float]  # question kind → support below which the documents "do not say"
+    owner: dict[str, float]  # owner-record scorer: role_form (bonus for the role asked, malus for another)
     fitted_on: tuple[str, ...] = ()  # the development sets the weights were fit on
 
     def target_score(self, features: dict[str, float]) -> float:
@@ -32,5 +33,5 @@ class Weights:
 def load_weights() -> Weights:
     """The packaged weights."""
     raw = json.loads(resources.files("policy_assistant").joinpath("resources/weights.json").read_text(encoding="utf-8"))
-    return Weights(target=dict(raw["target"]), min_support=dict(raw["min_support"]),
+    return Weights(target=dict(raw["target"]), min_support=dict(raw["min_support"]), owner=dict(raw["owner"]),
                    fitted_on=tuple(raw.get("fitted_on", ())))

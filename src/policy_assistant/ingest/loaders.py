@@ -326,10 +326,8 @@ def _table_rows(table: Table) -> list[str]:
             if id(cell._tc) in seen:  # a merged cell is returned once per grid column it spans
                 continue
             seen.add(id(cell._tc))
-            text = " ".join(cell.text.split())
-            if text:
-                cells.append(text)
-        if cells:
+            cells.append(" ".join(cell.text.split()))  # an empty cell keeps its column
+        if any(cells):
             rows.append(" | ".join(cells))
     return rows
 

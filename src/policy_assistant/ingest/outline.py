@@ -17,6 +17,8 @@ from .normalise import detect_script, normalise_line, to_halfwidth
 _CN = f"[{CN_NUMERAL_CHARS}]"
 # kind -> (rank, pattern on the half-width line); lower rank = higher in the tree
 _PATTERNS: list[tuple[str, int, re.Pattern[str]]] = [
+    # "附件：重点任务分工表", "附件2 …": an attachment sits beside the body's parts, not inside the last one
+    ("annex", 5, re.compile(r"^\s*附\s*件\s*(\d{0,2})\s*[:：]?\s*(.*)$")),
     ("chapter", 10, re.compile(rf"^\s*第\s*({_CN}+)\s*章\s*(.*)$")),
     ("section", 20, re.compile(rf"^\s*第\s*({_CN}+)\s*[节節]\s*(.*)$")),
     ("article", 30, re.compile(rf"^\s*第\s*({_CN}+)\s*[条條]\s*(.*)$")),
@@ -68,6 +70,8 @@ class Outline:
 def _label(kind: str, raw: str) -> tuple[str, str]:
     """(display label, id part) for a heading's number."""
     raw = raw.strip()
+    if kind == "annex":
+        return f"附件{raw}", f"annex{raw or 1}"
     if kind == "chapter":
         return f"第{raw}章", f"ch{cn_to_int(raw) or raw}"
     if kind == "section":
@@ -180,7 +184,7 @@ def parse_outline(text: str, filename: str = "") -> Outline:
             sep = (
                 "、"
                 if kind == "cn"
-                else ("." if kind == "num" else (" " if kind in ("chapter", "section") else ""))
+                else ("." if kind == "num" else (" " if kind in ("chapter", "section") else "：" if kind == "annex" else ""))
             )
             heading = f"{label}{sep}{title}" if title else label
         first_heading_seen = True

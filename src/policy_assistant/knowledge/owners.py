@@ -8,6 +8,7 @@ import re
 from ..ingest.normalise import normalise_line
 from ..models import Chunk, Document, Owner, Section
 from .clauses import chunk_sentences
+from .tables import table_owners
 
 # a responsible body: ends with one of these
 _BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会|机关)"
@@ -86,4 +87,5 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
                     level = "document" if in_lead_section and form in ("牵头", "负责") else "clause"
                     for owner in split_owners(who):
                         add(owner, task, form, level, chunk, sent.text)
+    out.extend(table_owners(document, chunks))  # 重点任务分工表: lead and cooperating bodies per row
     return out
