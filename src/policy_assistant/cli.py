@@ -172,6 +172,56 @@ def targets(
 
 
 @app.command()
+def duties(
+    doc: Annotated[str | None, typer.Option("--doc", help="Document id or part of its title.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Part of a department's name, e.g. 农业农村局.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="牵头, 配合, 负责, 审批, 监督, …")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    csv_out: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
+) -> None:
+    """List the duties ledger (责任清单): department, role, task, deadline, section, quote."""
+    service = _service()
+    try:
+        items = service.duties(doc=doc, actor=actor, role=role)
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(json.dumps([d.model_dump() for d in items], ensure_ascii=False, indent=1))
+    elif csv_out:
+        from .knowledge.export import DUTY_COLUMNS, duty_row, table_csv
+
+        sys.stdout.write(table_csv(DUTY_COLUMNS, (duty_row(d) for d in items)))
+    else:
+        for d in items:
+            due = f"（{d.deadline}）" if d.deadline else ""
+            typer.echo(f"{d.actor[:22]:<24} {d.role:<4} {d.task[:40]}{due}  [{' › '.join(d.section_path)[-24:]}]")
+        typer.echo(f"共 {len(items)} 条 / {len(items)} duties")
+
+
+@app.command()
+def penalties(
+    doc: Annotated[str | None, typer.Option("--doc", help="Document id or part of its title.")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Words of the act, e.g. 倾倒.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """List the penalty provisions: article breached, act, who imposes, fine range."""
+    service = _service()
+    try:
+        items = service.penalties(doc=doc, query=query)
+    except PolicyAssistantError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(json.dumps([p.model_dump() for p in items], ensure_ascii=False, indent=1))
+        return
+    for p in items:
+        amount = "—" if p.amount_max is None else f"{p.amount_min or 0:g}–{p.amount_max:g}元"
+        typer.echo(f"{' › '.join(p.section_path)[-10:]:<10} 违反{p.article or '—':<10} {p.act[:28]:<30} {amount}")
+    typer.echo(f"共 {len(items)} 条 / {len(items)} penalties")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,

@@ -209,6 +209,42 @@ class Owner(BaseModel):
     page: int | None = None
     chunk_id: str | None = None
     sentence: str
+    source: Literal["text", "table"] = "text"  # a sentence of the text, or a row of a task table
+
+
+class Duty(BaseModel):
+    """One body's role in one task, as a document states it (a clause or a task-table row)."""
+
+    doc_id: str
+    doc_title: str
+    actor: str  # the body, as written
+    actors: list[str] = Field(default_factory=list)  # every body the same statement gives this role
+    role: str  # 牵头 / 负责 / 配合 / 审批 / 监督 / 主管 / 应当 …
+    task: str
+    deadline: str = ""  # 完成时限 of a task table, or a time limit the clause states (…日内)
+    source: Literal["clause", "table", "document"] = "clause"
+    section_id: str
+    section_path: list[str]
+    page: int | None = None
+    chunk_id: str | None = None
+    quote: str
+
+
+class Penalty(BaseModel):
+    """A penalty provision: the act it punishes (the article it cites), who imposes it, the amount."""
+
+    doc_id: str
+    doc_title: str
+    article: str = ""  # the article whose breach is punished: 第二十六条 (第一款)
+    act: str = ""  # what is punished, as the provision says
+    imposer: str = ""  # 由…责令/处罚
+    amount_min: float | None = None  # yuan
+    amount_max: float | None = None
+    section_id: str
+    section_path: list[str]
+    page: int | None = None
+    chunk_id: str
+    quote: str
 
 
 class Message(BaseModel):

@@ -15,7 +15,7 @@ from .index.encoders import Encoder, create_encoder
 from .index.snapshot import Snapshot
 from .index.vectorstore import create_index_store
 from .ingest.normalise import normalise_query
-from .models import Answer, Document, Hit, Message, Target
+from .models import Answer, Document, Duty, Hit, Message, Penalty, Target
 from .retrieve.hybrid import HybridRetriever, SearchFilter
 
 if TYPE_CHECKING:  # the indexer pulls in every loader (pypdf, docx, bs4): not needed to answer
@@ -190,6 +190,43 @@ class PolicyService:
             q = normalise_query(query)
             terms = [w for w in q.split() if w] or [q]
             items = [t for t in items if all(w in t.clause or w in t.indicator for w in terms)]
+        return items
+
+    def duties(self, doc: str | None = None, actor: str | None = None, role: str | None = None,
+               query: str | None = None) -> list[Duty]:
+        """The duties ledger (责任清单): every body's role in every task, filtered.
+
+        Args:
+            doc: document id or part of its title.
+            actor: part of the body's name, either script (农业农村局).
+            role: 牵头, 配合, 负责, 审批, 监督, … (exact).
+            query: words that must all be in the task.
+        """
+        from .knowledge.duties import duties
+
+        items = duties(self.snapshot.owners)
+        if doc:
+            items = [d for d in items if d.doc_id == doc or doc in d.doc_title]
+        if actor:
+            a = normalise_query(actor)
+            items = [d for d in items if a in d.actor]
+        if role:
+            items = [d for d in items if d.role == role]
+        if query:
+            words = [w for w in normalise_query(query).split() if w]
+            items = [d for d in items if all(w in d.task for w in words)]
+        return items
+
+    def penalties(self, doc: str | None = None, query: str | None = None) -> list[Penalty]:
+        """Penalty provisions (article punished, act, who imposes, amount range), filtered by document and act."""
+        from .knowledge.penalties import extract_penalties
+
+        snap = self.snapshot
+        chunks = [c for c in snap.chunks if not doc or c.doc_id == doc or doc in c.doc_title]
+        items = extract_penalties(chunks)
+        if query:
+            words = [w for w in normalise_query(query).split() if w]
+            items = [p for p in items if all(w in p.act or w in p.quote for w in words)]
         return items
 
     def documents(self) -> list[Document]:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from ..config import Settings
 from ..service import PolicyService
-from . import openai_compat, routes_ask, routes_docs
+from . import openai_compat, routes_ask, routes_docs, routes_ledgers
 from .auth import require_api_key
 from .errors import install_error_handler
 
@@ -99,6 +99,7 @@ def create_app(
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
     v1.include_router(routes_ask.router)
     v1.include_router(routes_docs.router)
+    v1.include_router(routes_ledgers.router)
     v1.include_router(openai_compat.router)
     app.include_router(v1)
     if wecom is not None:

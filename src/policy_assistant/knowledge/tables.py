@@ -89,6 +89,6 @@ def table_owners(document: Document, chunks: list[Chunk]) -> list[Owner]:
                         task=task + (f"（完成时限：{normalise_line(deadline)}）" if deadline else ""),
                         form=form, level="clause", section_id=chunk.section_id, section_path=chunk.section_path,
                         norm_section_path=chunk.norm_section_path, page=chunk.page, chunk_id=chunk.chunk_id,
-                        sentence=sentence,
+                        sentence=sentence, source="table",
                     ))
     return out

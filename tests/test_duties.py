@@ -1,0 +1,59 @@
+"""The duties ledger (责任清单) and penalty records over the real corpus: CLI, API and exports."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from policy_assistant.api.app import create_app
+from policy_assistant.cli import app as cli_app
+from policy_assistant.knowledge.export import DUTY_COLUMNS, table_csv
+
+REG = "zj-rural-sewage-regulation-2019"
+
+
+def test_regulation_articles_give_their_bodies_and_roles(real_service) -> None:  # type: ignore[no-untyped-def]
+    duties = real_service.duties(doc=REG)
+    art4 = {(d.actor, d.role) for d in duties if d.section_path[-1:] == ["第四条"]}
+    assert ("乡(镇)人民政府", "负责") in art4
+    art5 = [d for d in duties if d.section_path[-1:] == ["第五条"] and "生态环境" in d.actor]
+    assert any("排放水质" in d.task and d.role == "监督" for d in art5)
+    assert all(d.quote for d in duties)
+
+
+def test_penalties_cite_the_article_and_the_fine_range(real_service) -> None:  # type: ignore[no-untyped-def]
+    fines = real_service.penalties(doc=REG)
+    dumping = [p for p in fines if p.article == "第二十六条第一款"]
+    assert dumping and dumping[0].amount_min == 5000 and dumping[0].amount_max == 20000
+    assert "污水处理设施主管部门" in dumping[0].imposer
+    # "逾期不改正的，处…" carries the article of the sentence before it
+    assert all(p.article for p in fines)
+
+
+def test_cli_duties_json_rows(built_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PA_INDEX_DIR", str(built_settings.index_dir))
+    monkeypatch.setenv("PA_DATA_DIR", str(built_settings.data_dir))
+    result = CliRunner().invoke(cli_app, ["duties", "--doc", REG, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows and {"doc_id", "actor", "actors", "role", "task", "section_path", "quote", "deadline"} <= set(rows[0])
+    result = CliRunner().invoke(cli_app, ["penalties", "--doc", REG, "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)
+
+
+def test_api_duties_and_penalties_in_three_formats(built_settings, real_service) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(built_settings, real_service, ui=False, warm=False)) as client:
+        body = client.get("/v1/duties", params={"doc": REG, "actor": "生态环境"}).json()
+        assert body["count"] and all("生态环境" in d["actor"] for d in body["duties"])
+        csv = client.get("/v1/duties", params={"doc": REG, "format": "csv"})
+        assert csv.status_code == 200 and csv.text.startswith("\ufeff部门,职责")
+        xlsx = client.get("/v1/penalties", params={"doc": REG, "format": "xlsx"})
+        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+        assert client.get("/v1/penalties", params={"q": "停运"}).json()["count"] >= 1
+
+
+def test_duty_csv_escapes_formulas() -> None:
+    text = table_csv(DUTY_COLUMNS, [["=cmd|' /C calc'!A0", "牵头", "+1", "", "", "", "", "", "", "@x"]])
+    assert "'=cmd" in text and "'+1" in text and "'@x" in text
