@@ -41,7 +41,7 @@ def run_chat(ctx: PageContext, question: str, messages: list[dict[str, Any]], tu
 def test_page_builds_with_three_tabs(ctx: PageContext) -> None:
     page = build_page(ctx)
     labels = [getattr(b, "label", None) for b in page.blocks.values()]
-    assert {"智能问答", "指标一览", "文档管理"} <= set(labels)
+    assert {"智能问答", "指标一览", "责任清单", "文档管理"} <= set(labels)
 
 
 def test_chat_streams_then_shows_the_answer_with_collapsible_citations(ctx: PageContext) -> None:
@@ -110,7 +110,8 @@ def test_answer_html_shows_how_the_question_was_read() -> None:
 
 def test_ledger_filters_and_downloads(ctx: PageContext) -> None:
     years, docs = filter_choices(ctx)
-    assert years[0] == ALL and "2025" in years and docs[0] == (ALL, ALL) and len(docs) >= 4
+    # the page lists targets (kind=target): the plan, the 一号文件 and the report's two forward figures
+    assert years[0] == ALL and "2025" in years and docs[0] == (ALL, ALL) and len(docs) >= 3
     items = query_targets(ctx, "2025", ALL, "收入")
     assert items and all(t.year == 2025 for t in items)
     rows = target_rows(items)
@@ -123,6 +124,15 @@ def test_ledger_filters_and_downloads(ctx: PageContext) -> None:
     table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert table[0][:3] == ["年份", "时间范围", "指标"] and len(table) == len(items) + 1
     assert Path(xlsx_path).read_bytes()[:2] == b"PK"
+
+
+def test_duties_tab_lists_departments_with_roles(ctx: PageContext) -> None:
+    from policy_assistant.ui.duties import HEADERS, duty_rows
+
+    items = ctx.service.duties(doc="zj-rural-sewage-regulation-2019", actor="生态环境")
+    rows = duty_rows(items)
+    assert rows and len(rows[0]) == len(HEADERS)
+    assert all("生态环境" in r[0] for r in rows) and any(r[1] == "监督" for r in rows)
 
 
 def test_documents_upload_and_delete_report_in_chinese(ctx: PageContext, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from ..service import PolicyService
 from .chat import build_chat_tab
 from .context import PageContext
 from .documents import build_documents_tab
+from .duties import build_duties_tab
 from .ledger import build_ledger_tab
 
 TITLE = "政策文件问答助手"
@@ -46,10 +47,14 @@ def build_page(ctx: PageContext) -> gr.Blocks:
                 build_chat_tab(ctx)
             with gr.Tab("指标一览", id="targets"):
                 ledger_refresh, ledger_outputs = build_ledger_tab(ctx)
+            with gr.Tab("责任清单", id="duties"):
+                duties_refresh, duties_outputs = build_duties_tab(ctx)
             with gr.Tab("文档管理", id="documents"):
-                listing, listing_outputs = build_documents_tab(ctx, [(ledger_refresh, ledger_outputs)])
+                listing, listing_outputs = build_documents_tab(
+                    ctx, [(ledger_refresh, ledger_outputs), (duties_refresh, duties_outputs)])
         page.load(lambda: _intro(ctx), None, intro)
         page.load(ledger_refresh, None, ledger_outputs)
+        page.load(duties_refresh, None, duties_outputs)
         page.load(listing, None, listing_outputs)
     return page
 
