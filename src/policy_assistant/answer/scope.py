@@ -35,6 +35,7 @@ def slot_vocabulary() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=1)
 def _contrasts() -> list[tuple[str, str]]:
     """The pairs, the most specific first (农村居民/城镇居民 before 农村/城镇)."""
     return sorted(((a, b) for a, b in slot_vocabulary()["contrasts"]), key=lambda p: -len(p[0]) - len(p[1]))
@@ -52,6 +53,7 @@ def contrast_conflict(q_norm: str, text: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # asked once per candidate record: the question's reading is the same each time
 def asked_indicator(q_norm: str) -> tuple[str, str] | None:
     """(modifier, indicator word) a question names ("森林覆盖率" → 森林, 覆盖率; "粮食总产量" → 粮食, 总产量)."""
     tokens = [t for t in words(q_norm) if t.strip()]
