@@ -145,3 +145,11 @@ def test_concurrent_questions_get_exactly_the_sequential_answers(real_service) -
     assert len(results) == 6 * len(QUESTIONS)
     wrong = [(i, q) for (i, q), got in results.items() if got != sequential[q]]
     assert wrong == []
+
+
+def test_a_lone_surrogate_is_a_clear_4xx_not_a_500(built_settings, real_service) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(built_settings, real_service, ui=False, warm=False)) as client:
+        for body in ('{"question": "\\ud800托位"}',
+                     '{"question": "托位?", "history": [{"role": "user", "content": "\\udfff"}]}'):
+            r = client.post("/v1/ask", content=body, headers={"content-type": "application/json"})
+            assert 400 <= r.status_code < 500 and "error" in r.json()

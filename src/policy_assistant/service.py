@@ -143,7 +143,7 @@ class PolicyService:
         Args:
             explain: keep the pipeline's trace (``[{stage, rule, detail}]``) on the answer.
         """
-        _check_question(question)
+        _check_question(question, history)
         t0 = time.perf_counter()
         engine = self.engine()
         key = (engine.snapshot.version, question, tuple((m.role, m.content) for m in history or []), top_k,
@@ -157,7 +157,7 @@ class PolicyService:
     def ask_stream(self, question: str, history: list[Message] | None = None, top_k: int | None = None,
                    explain: bool = False) -> Iterator[dict[str, Any]]:
         """Stream an answer: ``{"type": "delta", "text"}`` events, then ``{"type": "answer", "answer"}``."""
-        _check_question(question)
+        _check_question(question, history)
         t0 = time.perf_counter()
         final: Answer | None = None
         for event in self.engine().answer_stream(question, history or [], top_k=top_k):
@@ -250,8 +250,14 @@ class PolicyService:
         }
 
 
-def _check_question(text: str) -> None:
+def _check_question(text: str, history: list[Message] | None = None) -> None:
     if not isinstance(text, str) or not text.strip():
         raise BadInput("empty question", "问题不能为空")
+    for part in [text, *(m.content for m in history or [])]:
+        try:
+            part.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") is valid JSON but no text
+            raise BadInput("question or history is not valid Unicode text (lone surrogate)",
+                           "问题或对话历史包含无效字符") from exc
     if len(text) > MAX_QUESTION_CHARS:
         raise BadInput(f"question longer than {MAX_QUESTION_CHARS} characters", f"问题过长（超过 {MAX_QUESTION_CHARS} 字）")
