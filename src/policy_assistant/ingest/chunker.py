@@ -61,6 +61,10 @@ def chunk_document(
     def visit(section: Section, path: list[Section]) -> None:
         own_end = section.children[0].start if section.children else section.end
         whole = text[section.body_start : section.end].strip()
+        if section.kind == "annex" and not whole:
+            # "附件：余政办〔2023〕29号.wps": the attachment line is all there is, and it says something
+            emit(section, path, section.start, section.end)
+            return
         if section.children and len(whole) <= max_chars and section.kind != "root":
             emit(section, path, section.body_start, section.end)
             return

@@ -25,6 +25,8 @@ DOC_GENRES = [
      re.compile(r"经验|报告|调研")),
     (re.compile(r"实施方案|方案"), re.compile(r"方案")),
 ]
+# a title stretch right before a genre word is the document's name ("千万工程那篇总结", "污水设施条例")
+_NAMES_GENRE = re.compile(r"(?:那篇|这篇|那份|这份|那个|这个|的)?(?:报告|总结|文章|条例|方案|意见|办法)")
 _AFTER_NAME = re.compile(r"(?:(?<=^)|(?<=\s))(?:规定的|规定|提出的|提出|里面的|里面|里的|中的|对于|关于|对|里|中|的)")
 # "“千村示范、万村整治”工程（以下简称“千万工程”）"
 _ALIAS = re.compile(r"([\u4e00-\u9fff“”\"、]{2,40})[(（]\s*以下简称\s*[“\"]?([\u4e00-\u9fff]{2,12})[”\"]?\s*[)）]")
@@ -85,8 +87,9 @@ def without_doc_names(norm_question: str, titles: list[str]) -> str:
         for size in range(min(len(title), len(out)), 3, -1):
             spans = [(i, out[i:i + size]) for i in range(len(out) - size + 1)]
             common = next((sp for i, sp in spans if sp in title
-                           and not (genre and size < 7 and (re.match(r"[\u4e00-\u9fff]", out[i + size:i + size + 1])
-                                                            or _asked_about(out[i + size:])))), None)
+                           and (_NAMES_GENRE.match(out[i + size:])
+                                or not (genre and size < 7 and (re.match(r"[\u4e00-\u9fff]", out[i + size:i + size + 1])
+                                                                or _asked_about(out[i + size:]))))), None)
             if common:
                 out = out.replace(common, " ")
                 break
