@@ -942,7 +942,9 @@ def _counted_items(norm_question: str) -> tuple[int, str] | None:
 
 
 def _same_indicator(a: Target, b: Target) -> bool:
-    ia, ib = re.sub(r"[()（）]", "", a.indicator), re.sub(r"[()（）]", "", b.indicator)
+    # "集体经济年经营性收入150万元以上行政村占比" in 2025 is the same indicator as "…200万元以上…" in 2027:
+    # a threshold inside the name moves with the year
+    ia, ib = (re.sub(r"[()（）]|[\d.]+(?:万|亿)?元?(?:以上|以下)?", "", t.indicator) for t in (a, b))
     return ia == ib or ia in ib or ib in ia
 
 

@@ -81,7 +81,9 @@ def indicator_conflict(q_norm: str, text: str) -> str | None:
     if asked is None:
         return None
     modifier, name = asked
-    return None if modifier in text else modifier + name
+    # an abbreviation the asker uses ("国标" for 国家标准) has its characters in order in the record's wording
+    spread = ".{0,4}".join(re.escape(ch) for ch in modifier)
+    return None if modifier in text or re.search(spread, text) else modifier + name
 
 # "义乌市李祖村", "安吉县余村": villages named after their county or town
 _VILLAGE = re.compile(r"(?<=[市县区镇乡])([\u4e00-\u9fff]{1,3}村)(?![民委级庄集])")
