@@ -45,6 +45,8 @@ def understand(engine: AnswerEngine, rec: AskRecord) -> None:
     """Intent and slots: kind, years, places, outline references, topic terms."""
     q = analyse(rec.resolved)
     q.script = rec.script  # type: ignore[assignment]
+    if rec.in_conversation:
+        q.own_text = normalise_query(rec.question)
     rec.q = q
     rec.log("understand", f"intent.{q.kind}",
             f"years={q.years} places={q.places} refs={q.label_refs} terms={q.terms}")

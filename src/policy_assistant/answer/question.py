@@ -80,6 +80,7 @@ class Question:
     wants_count: bool = False
     frame: str = ""  # ``norm`` with quoted phrases blanked: how the question asks, not what it quotes
     about_document: bool = False  # every topic word names the document ("一号文件要做好哪些重点工作")
+    own_text: str | None = None  # a follow-up's own words (normalised), when ``norm`` was rewritten against history
 
 
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,30})[”\"」』]")
@@ -162,8 +163,11 @@ def analyse(text: str) -> Question:
 
 
 def typed_figures(q: Question) -> list[str]:
-    """Figures the asker typed ("36个数字乡村", "超200万的村"), years left out."""
-    return [m for m in re.findall(r"\d+(?:\.\d+)?", q.norm) if not re.fullmatch(r"(19|20)\d\d", m)]
+    """Figures the asker typed ("36个数字乡村", "超200万的村"), years left out; for a follow-up rewritten
+    against the history, only those of the asker's own turn (the previous question's 150万元 is not an
+    anchor for "那2027年呢")."""
+    text = q.own_text if q.own_text is not None else q.norm
+    return [m for m in re.findall(r"\d+(?:\.\d+)?", text) if not re.fullmatch(r"(19|20)\d\d", m)]
 
 
 def with_full_years(norm: str) -> str:
