@@ -874,7 +874,7 @@ class Handlers:
 # the phrase a definition question asks about: "所说的X包括哪些", "X是什么意思", "X是指什么"
 _DEFINED = re.compile(r"(?:所说的|所称的|所指的|所称|里的|中的)([\u4e00-\u9fff]{2,16}?)(?:包括|包含|是指|指的是|是什么|怎么定义|如何定义|的定义|的含义|有哪些)")
 _DOC_TYPE = re.compile(r"(细则|办法|意见|通知|方案|条例|规划|决定|标准|指南|规定)$")
-_WHEN = r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多会儿"
+_WHEN = r"什么时候|啥时候|啥时|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多会儿"
 
 
 def _topical(q: Question) -> list[str]:
