@@ -14,6 +14,11 @@ from ..models import Answer, Citation, Message
 # a part asks something: a question word, or a final 吗/呢
 _ASKS = re.compile(r"谁|多少|几|什么|哪|怎么|如何|是否|吗|呢|有无|能否|可否|多大|多高|多长|多久|比例")
 _BREAK = re.compile(r"(?<=[？?；;])")
+# "户内的归谁建，公共的又是谁建": two questions joined by a comma, each asking (tried after ？ and ；)
+_COMMA = re.compile(r"(?<=[，,])")
+# "…建设什么样的农业强国，是哪几个强": a comma part that opens with a copula, a pronoun or the question
+# word itself leans on the part before it, so the message is one question
+_LEANS = re.compile(r"^(?:是|就是|即|也就是|那么?|这|这些|它|其|分别)|^(?:谁|多少|几|什么|哪|怎么|如何)")
 _SPACES = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 MAX_PARTS = 3
 _MARKS = "①②③"
@@ -34,10 +39,13 @@ def split_parts(question: str) -> list[str]:
         if re.fullmatch(r"\d{4}年?", a) and "的" in b:  # "2025年和2027年的收入目标": the year shares the rest
             a = a + b[b.index("的"):]
         return [f"{a}{verb}多少？", f"{b}{verb}多少？"]
-    for breaker in (_BREAK, _SPACES):  # "…每年新增几个 电气化村一共建几个": typed without punctuation
+    for breaker in (_BREAK, _SPACES, _COMMA):  # "…每年新增几个 电气化村一共建几个": typed without punctuation
         parts = [p.strip() for p in breaker.split(question.strip()) if p.strip(" ？?；;")]
-        if 2 <= len(parts) <= MAX_PARTS and all(_ASKS.search(p) for p in parts):
-            return parts
+        if not 2 <= len(parts) <= MAX_PARTS or not all(_ASKS.search(p) for p in parts):
+            continue
+        if breaker is _COMMA and any(_LEANS.match(p) for p in parts[1:]):
+            continue
+        return parts
     return [question]
 
 
