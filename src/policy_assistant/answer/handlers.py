@@ -358,7 +358,7 @@ class Handlers:
         roles = asked_roles(q.frame)
         if any(r["id"] == "role.cooperate" for r in roles):  # "牵头单位是谁，哪些部门配合": the 配合 part decides
             roles = [r for r in roles if r["id"] != "role.lead"]
-        role_forms = {f for r in roles for f in r.get("owner_forms", ())}
+        role_forms = {f for r in roles for f in (*r.get("owner_forms", ()), *r.get("fit_forms", ()))}
         not_forms = {f for r in roles for f in r.get("not_forms", ())}
         for role in roles:
             # "平时谁管": a clause stating that role (监督管理) fits the question better; the asking verb
@@ -756,7 +756,9 @@ class Handlers:
                 if s.norm.lstrip("# ") == title or _HEADER_LINE.fullmatch(s.norm):
                     continue  # the document's own title, issuer or date line says nothing
                 window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
-                score = 0.75 * coverage(terms, s.norm + " " + path, self.stats) + 0.25 * coverage(terms, window, self.stats)
+                # a list item is read with the sentences that lead up to its list
+                score = (0.75 * coverage(terms, s.lead + s.norm + " " + path, self.stats)
+                         + 0.25 * coverage(terms, s.lead + window, self.stats))
                 score += 0.05 / rank + (anchor_bonus(q, window) if q is not None else 0.0)
                 if counted is not None and s.norm.count(counted[1]) >= counted[0]:
                     score += 0.2  # "五个振兴是哪些": a sentence naming five of them

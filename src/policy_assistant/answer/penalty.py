@@ -17,6 +17,9 @@ from ..models import Chunk
 from .evidence import TermStats, coverage
 
 # words of the asking, not of the act
+# two penalties citing one article ("违反本办法第十一条第一款规定") differ in the act each names itself:
+# among equal matches through the cited article, the one whose own words fit better wins
+OWN_TEXT_TIE_BREAK = 0.1
 _ASK_TERMS = re.compile(r"罚|^(最多|最高|最少|最低|多少钱|怎么|后果|责任|法律责任|违法|违规|范围|幅度|区间|标准|金额|上限|下限)$")
 
 
@@ -52,11 +55,13 @@ def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: se
         for quote, text in _provisions(chunk_sentences(c)):
             if not PENALTY.search(text):
                 continue
-            score, act = coverage(terms, text, stats) + _bonus(hit_rank, c), None
+            own = coverage(terms, text, stats)
+            score, act = own + _bonus(hit_rank, c), None
             for cited, para in cited_paragraphs(text):
                 for a in _in_paragraph(articles.get((c.doc_id, cited), []), para):
                     # the question may describe both the act and its consequence ("占压…造成严重后果的")
-                    a_score = coverage(terms, a.norm + " " + text, stats) + _bonus(hit_rank, a.chunk)
+                    a_score = (coverage(terms, a.norm + " " + text, stats) + _bonus(hit_rank, a.chunk)
+                               + OWN_TEXT_TIE_BREAK * own)
                     if a_score > score:
                         score, act = a_score, a
             if best is None or score > best.score:

@@ -107,6 +107,11 @@ def check_scope(q: Question, answer: Answer, script: str, villages: set[str]) ->
     return reply
 
 
+# a figure that is a fine, and the words that ask about one
+_FINE = re.compile(r"罚款|罚金")
+_ASKS_PENALTY = re.compile(r"罚|处分|处理|后果|违法|违反|违规|责任|追究|代价|交多少|赔")
+
+
 def scope_problem(q: Question, answer: Answer, villages: set[str]) -> tuple[str, str, bool] | None:
     """(rule id, reason, cite the nearby clause) for the first check ``answer`` fails, or None."""
     evidence = normalise_line(" ".join(c.quote + " " + c.title for c in answer.citations))
@@ -123,6 +128,10 @@ def scope_problem(q: Question, answer: Answer, villages: set[str]) -> tuple[str,
         # "城镇污水处理厂的检测频次" answered by a clause on 农村 facilities: the other side of the pair
         asked, said = contrast
         return "scope.contrast", f"文件的相关规定针对的是“{said}”，没有关于“{asked}”的具体规定。", True
+    if answer.kind in ("target", "general") and _FINE.search(normalise_line(answer.answer)) and not _ASKS_PENALTY.search(q.frame):
+        # "有偿退出补偿标准每平方米多少钱" answered by "处每平方米20元以上50元以下罚款": a fine answers only
+        # a question about what a violation costs
+        return "scope.fine", "文件提到了相关内容，但相关数字是罚款标准，不是所问的内容。", True
     asks_figure = answer.kind in ("target", "general") and QUANTITY.search(q.frame)
     missing = indicator_conflict(q.norm, evidence) if asks_figure else None
     if missing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,11 +19,28 @@ class Sentence:
     index: int
     text: str
     norm: str
+    # an item of a list ("(一)使用耕地的,不得超过125平方米;"): the normalised sentences that lead up to
+    # the list ("宅基地面积按照下列标准确定:"), which say what the item is about; "" otherwise
+    lead: str = ""
+
+
+_ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十\d]{1,3}[）)]")
 
 
 def chunk_sentences(chunk: Chunk) -> list[Sentence]:
     """The sentences of a chunk, in order (line breaks also end a sentence)."""
-    return [Sentence(chunk, i, original, norm) for i, (original, norm) in enumerate(_split(chunk.text))]
+    out: list[Sentence] = []
+    lead, before = "", []  # the two sentences before a list are its lead
+    for i, (original, norm) in enumerate(_split(chunk.text)):
+        if _ITEM.match(norm):
+            lead = lead or "".join(before[-2:])
+            out.append(Sentence(chunk, i, original, norm, lead))
+            continue
+        if lead:  # a sentence after a list starts afresh
+            lead, before = "", []
+        before.append(norm)
+        out.append(Sentence(chunk, i, original, norm))
+    return out
 
 
 @lru_cache(maxsize=16384)

@@ -14,7 +14,7 @@ from ..models import Duty, Owner
 
 # owner-record form → the role shown in the ledger
 _ROLE = {"牵头单位": "牵头", "牵头": "牵头", "配合单位": "配合", "责任单位": "负责", "负责": "负责", "由…负责": "负责",
-         "应当": "应当", "主管部门": "主管", "专班": "统筹", "发文机关": "发文", "主送": "主送"}
+         "应当": "应当", "主管部门": "主管", "审批": "审批", "同意": "同意", "专班": "统筹", "发文机关": "发文", "主送": "主送"}
 # a verb inside the task that says more than 负责: 审批, 同意, 监督…
 _VERB_ROLES = [("审批", re.compile(r"审批|批准|核准")), ("同意", re.compile(r"同意")), ("监督", re.compile(r"监督|监管|检查")),
                ("制定", re.compile(r"^(?:制定|编制|组织编制)")), ("报告", re.compile(r"^(?:报告|报送)"))]

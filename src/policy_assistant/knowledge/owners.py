@@ -16,10 +16,17 @@ _BODY_END = re.compile(_BODY + r"$")
 # a named body inside a sentence (a qualifier of 2+ characters, then the kind of body)
 BODY_RE = re.compile(r"[\u4e00-\u9fff()（）]{2,}(?:主管部门|人民政府|委员会|办公室|办事处|专班|农业农村局|发改局|[^\s，,。；;]{1,8}局|厅)")
 _SUBJECT = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r")(?:\([^()]{0,20}\))?"
+# a body that must agree: a meeting counts ("经村民会议或者村民代表会议讨论同意")
+_AGREER = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,40}?(?:" + _BODY[3:-1] + r"|会议))(?:\([^()]{0,20}\))?"
 _PATTERNS = [
+    # "县农业农村局是本县农村生活垃圾分类工作的主管部门，负责…"
+    ("主管部门", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"是(?P<task>[^。；;]{2,60}?主管部门[^。；;]*)")),
     ("牵头单位", re.compile(r"牵头单位[:：]\s*(?P<who>[^。；;\n]+)")),
     ("责任单位", re.compile(r"责任单位[:：]\s*(?P<who>[^。；;\n]+)")),
-    ("由…负责", re.compile(r"由" + _SUBJECT + r"(?P<task>(?:负责|牵头|组织|会同|依法|责令|统筹|具体|制定|编制|审批|审核|发布|公布|确定|指导|监督|组织)[^。；;]*)")),
+    # "由X负责/组织编制/评定…": any duty the body is given
+    ("由…负责", re.compile(r"由" + _SUBJECT + r"(?P<task>[\u4e00-\u9fff][^。；;]*)")),
+    # "（二）农家乐、民宿等经营场所，由经营者负责": a person or operator, the task before it
+    ("由…负责", re.compile(r"由(?P<who>[\u4e00-\u9fff]{1,8}?(?:者|人))负责(?P<task>[^。；;]*)")),
     # "乡镇人民政府按照…规定的职责，负责…": the duty follows a qualifying phrase
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:按照|根据|依照|依据)[^。；;]{0,40}?[，,]\s*(?:具体)?负责(?P<task>[^。；;]*)")),
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:按照|根据|依照|依据)[^。；;，,]{0,30}?(?:对|做好|实施|开展)(?P<task>[^。；;]*)")),
@@ -27,6 +34,13 @@ _PATTERNS = [
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:具体)?负责(?P<task>[^。；;]*)")),
     ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"应当(?P<task>[^。；;]*)")),
 ]
+# who approves or must agree: "报县（市、区）人民政府审批", "经县农业农村局商县生态环境分局同意"; the task
+# is what the sentence says before it
+_APPROVALS = [
+    ("审批", re.compile(r"报(?:经)?" + _SUBJECT + r"(?:批准|审批|核准|审核|审定)")),
+    ("同意", re.compile(r"(?<![已未])经" + _AGREER + r"[^，,。；;]{0,30}?(?:同意|批准|审批|审核|核准)")),
+]
+_ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十\d]+[）)]")
 _NOT_SUBJECT = re.compile(r"^(?:按照|根据|对|在|建立|健全|完善|加强|推进|实行|坚持|实施|鼓励|支持)")
 _LEAD_SECTION = re.compile(r"保障措施|组织领导|组织实施|组织保障|工作要求")
 _TASK_FORCE = re.compile(r"成立(?P<who>[^，,。]{4,80}?(?:工作专班|专班|领导小组))")
@@ -80,6 +94,9 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
                 for m in pattern.finditer(sent.norm):
                     who = m.group("who")
                     task = m.groupdict().get("task") or ""
+                    if not task.strip(" ，,；;。"):  # "…经营场所，由经营者负责": the task comes first
+                        task = _ITEM.sub("", sent.norm[:m.start()]).strip(" ，,")
+                        task = sent.lead + task  # "…管理责任人按照下列规定确定:" + "农家乐、民宿等经营场所"
                     who = re.sub(r"^(?:并|由|应|要|同时|其中|以及)", "", who)
                     if len(who) < 2 or _NOT_SUBJECT.match(who) or "领导、" in who:
                         continue
@@ -87,5 +104,13 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
                     level = "document" if in_lead_section and form in ("牵头", "负责") else "clause"
                     for owner in split_owners(who):
                         add(owner, task, form, level, chunk, sent.text)
+            for form, pattern in _APPROVALS:
+                for m in pattern.finditer(sent.norm):
+                    who = m.group("who")
+                    if len(who) < 2 or _NOT_SUBJECT.match(who):
+                        continue
+                    task = sent.norm[:m.start()].strip(" ，,") or sent.norm[m.end():].strip(" ，,。")
+                    for owner in split_owners(who):
+                        add(owner, task, form, "clause", chunk, sent.text)
     out.extend(table_owners(document, chunks))  # 重点任务分工表: lead and cooperating bodies per row
     return out

@@ -65,10 +65,27 @@ def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
     if found:
         return found
     for q_pat, title_pat in DOC_GENRES:
-        if q_pat.search(norm_question):
+        m = q_pat.search(norm_question)
+        if m:
             ids = {d.doc_id for d in docs if title_pat.search(d.title)}
             if ids and len(ids) < len(docs):
-                return ids
+                return _narrowed(ids, norm_question[:m.start()], docs)
+    return _by_district(norm_question, docs)
+
+
+def _narrowed(ids: set[str], before: str, docs: list[DocRef]) -> set[str]:
+    """"宅基地条例": of the documents of a genre, those whose title holds the words just before the genre word."""
+    stretch = re.search(r"[\u4e00-\u9fff]{2,8}$", before)
+    if stretch:
+        words = stretch.group(0)
+        for size in range(len(words), 1, -1):
+            found = {d.doc_id for d in docs if d.doc_id in ids and words[-size:] in d.title}
+            if found:
+                return found
+    return ids
+
+
+def _by_district(norm_question: str, docs: list[DocRef]) -> set[str] | None:
     # "余杭区到2025年…": the district a document's title names (from the library's own titles)
     ids = {d.doc_id for d in docs if any(p in norm_question for p in d.districts)}
     if ids and len(ids) < len(docs):
