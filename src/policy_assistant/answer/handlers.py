@@ -17,7 +17,17 @@ from ..numerals import cn_numeral
 from .compose import Citations, miss, path_text, refusal, short_title
 from .evidence import ALT, TermStats, coverage, term_match
 from .penalty import find_penalty
-from .question import DEFINITION, DURATION, ORG, QUANTITY, Question, asks_issuer, content_terms, typed_figures
+from .question import (
+    DEFINITION,
+    DURATION,
+    ORG,
+    QUANTITY,
+    Question,
+    asks_issuer,
+    content_terms,
+    title_years,
+    typed_figures,
+)
 from .roles import asked_roles
 from .scope import contrast_conflict, indicator_conflict
 from .units import UnitClass, asked_unit, states_unit
@@ -242,7 +252,7 @@ class Handlers:
                 chosen = [t for s, t in scored[:8] if t.year in q.years and s >= best_score - 0.05]
             if not chosen:
                 # "2023年中央一号文件…": the year names the document, whose targets carry no year of their own
-                chosen = [t for t in family if t.year is None and any(str(y) in t.doc_title for y in q.years)]
+                chosen = [t for t in family if t.year is None and title_years(t.doc_title) & set(q.years)]
             if not chosen:
                 # a baseline stated in the clause: "由2003年5431元提高到2022年37565元" answers "2003年是多少"
                 chosen = [t for s_, t in scored[:8] if s_ >= best_score - 0.05

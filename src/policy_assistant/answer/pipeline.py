@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..index.lexical import place_names
+from ..index.lexical import ALT, place_names, word_tag
 from ..index.snapshot import lexical_text
 from ..ingest.normalise import normalise_line, normalise_query
 from ..retrieve.planner import unknown_acts, without_doc_names
 from .compose import Citations, display
 from .evidence import foreign_terms, with_full_forms, with_wholes
-from .question import ORG, analyse, content_terms, question_script, without_fillers
+from .question import ORG, QUANTITY, analyse, content_terms, question_script, without_fillers
 from .record import AskRecord
 from .spelling import frame_typos
 
@@ -105,6 +105,26 @@ def plan(engine: AnswerEngine, rec: AskRecord) -> None:
             query = normalise_query(query).replace(org, " ")
         query = query.replace("还是", " ")
     rec.query = query
+    if q.kind == "target" and QUANTITY.search(q.frame):
+        # "养老床位要新增多少张": a figure of a thing the library never names is a figure it does not give
+        absent = [t for t in q.terms if _absent_noun(engine, t, q.norm)]
+        if absent:
+            rec.refuse("plan", "plan.absent_noun", f"现有文件中没有提到“{'、'.join(absent)}”，没有相关的具体数字。")
+
+
+def _absent_noun(engine: AnswerEngine, term: str, norm: str) -> bool:
+    """True for a dictionary noun of the question that no document uses in any form ("床位"), unless it
+    is a mis-cut: a corpus word straddles its edge ("多大规模" cut as 大规 + 模)."""
+    if ALT in term or word_tag(term) != "n" or engine.stats.in_corpus(term):
+        return False
+    if engine.retriever.colloquial.expand_terms([term]) != [term]:
+        return False
+    at = norm.find(term)
+    if at < 0:
+        return False
+    end = at + len(term)
+    straddling = [norm[at - 1:at + 1], norm[end - 1:end + 1]] if at > 0 else [norm[end - 1:end + 1]]
+    return not any(len(w) == 2 and engine.stats.in_corpus(w) for w in straddling)
 
 
 def retrieve(engine: AnswerEngine, rec: AskRecord) -> None:

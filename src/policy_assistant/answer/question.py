@@ -99,9 +99,21 @@ _DOC_WORD = re.compile(r"条例|方案|法|意见|文件|这份|该文|这个|�
 _DRAFTED_THING = re.compile(r"文本|标准|规划|计划|细则|目录|清单|合同|专项|规范|名录|制度")
 
 
+_RANGE = re.compile(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}\s*年?")
+
+
+def title_years(title: str) -> set[int]:
+    """The years a title names as its own ("关于做好2023年…工作的意见" → 2023); the bounds of a period
+    ("实施方案(2023—2027年)") are not: a yearless target of that plan is no 2027 target."""
+    return {int(m.group(1)) for m in _YEAR.finditer(_RANGE.sub(" ", title))}
+
+
 def asks_issuer(norm: str) -> bool:
     """True when a question asks who issued the document ("发文单位是谁", "条例由什么机关制定")."""
-    return bool(ISSUER_ASK.search(norm) or _DRAFTED_BY.search(norm) and _DOC_WORD.search(norm)
+    m = ISSUER_ASK.search(norm)
+    if m and _DRAFTED_THING.search(norm[:m.start()]):
+        m = None  # "水污染物排放标准是哪个部门制定的": the thing made is a standard, not the document
+    return bool(m or _DRAFTED_BY.search(norm) and _DOC_WORD.search(norm)
                 and not _DRAFTED_THING.search(norm))
 
 

@@ -18,7 +18,7 @@ from ..index.lexical import ALT, place_names, words
 from ..ingest.normalise import normalise_line, normalise_query
 from ..models import Answer
 from .compose import refusal
-from .question import DURATION, FRAME_WORDS, PERIOD, QUANTITY, Question, question_frame
+from .question import DURATION, FRAME_WORDS, PERIOD, QUANTITY, Question, question_frame, title_years
 from .units import asked_unit, states_quantity, states_time, states_unit
 
 ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几月几日|什么日子|哪个月")
@@ -140,7 +140,9 @@ def scope_problem(q: Question, answer: Answer, villages: set[str]) -> tuple[str,
     for period in set(PERIOD.findall(q.norm)):
         if period not in evidence:
             return "scope.period", f"现有文件没有就“{period}”时期作出相关规定。", False
-    if answer.kind == "target" and q.years and str(max(q.years)) not in evidence:
+    quoted = normalise_line(" ".join(c.quote for c in answer.citations))
+    named = set().union(*(title_years(normalise_line(c.title)) for c in answer.citations)) if answer.citations else set()
+    if answer.kind == "target" and q.years and str(max(q.years)) not in quoted and max(q.years) not in named:
         # "2027年…比2022年增长百分之几" answered by a 2022 figure: the year asked about is not there
         return "scope.year", f"文件提到了相关内容，但没有给出{max(q.years)}年的具体数字。", True
     per = _PER_UNIT_ASK.search(q.frame)

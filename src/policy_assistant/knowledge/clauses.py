@@ -30,7 +30,7 @@ _ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十\d]{1,3}[）)]")
 def chunk_sentences(chunk: Chunk) -> list[Sentence]:
     """The sentences of a chunk, in order (line breaks also end a sentence)."""
     out: list[Sentence] = []
-    lead, before = "", []  # the two sentences before a list are its lead
+    lead, before = "", list[str]()  # the two sentences before a list are its lead
     for i, (original, norm) in enumerate(_split(chunk.text)):
         if _ITEM.match(norm):
             lead = lead or "".join(before[-2:])

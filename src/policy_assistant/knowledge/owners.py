@@ -37,9 +37,10 @@ _PATTERNS = [
 # who approves or must agree: "报县（市、区）人民政府审批", "经县农业农村局商县生态环境分局同意"; the task
 # is what the sentence says before it
 _APPROVALS = [
-    ("审批", re.compile(r"报(?:经)?" + _SUBJECT + r"(?:批准|审批|核准|审核|审定)")),
+    ("审批", re.compile(r"报(?:经)?" + _SUBJECT + r"(?P<verb>批准|审批|核准|审核|审定|同意)")),
     ("同意", re.compile(r"(?<![已未])经" + _AGREER + r"[^，,。；;]{0,30}?(?:同意|批准|审批|审核|核准)")),
 ]
+_LABEL = re.compile(r"^\s*第[一二三四五六七八九十百零]+条\s*")  # the article's number opening its first sentence
 _ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十\d]+[）)]")
 _NOT_SUBJECT = re.compile(r"^(?:按照|根据|对|在|建立|健全|完善|加强|推进|实行|坚持|实施|鼓励|支持)")
 _LEAD_SECTION = re.compile(r"保障措施|组织领导|组织实施|组织保障|工作要求")
@@ -97,7 +98,7 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
                     if not task.strip(" ，,；;。"):  # "…经营场所，由经营者负责": the task comes first
                         task = _ITEM.sub("", sent.norm[:m.start()]).strip(" ，,")
                         task = sent.lead + task  # "…管理责任人按照下列规定确定:" + "农家乐、民宿等经营场所"
-                    who = re.sub(r"^(?:并|由|应|要|同时|其中|以及)", "", who)
+                    who = re.sub(r"^(?:并|由|应|要|同时|其中|以及)", "", _LABEL.sub("", who))
                     if len(who) < 2 or _NOT_SUBJECT.match(who) or "领导、" in who:
                         continue
                     task = re.sub(r"^负责", "", task)
@@ -109,8 +110,10 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
                     who = m.group("who")
                     if len(who) < 2 or _NOT_SUBJECT.match(who):
                         continue
-                    task = sent.norm[:m.start()].strip(" ，,") or sent.norm[m.end():].strip(" ，,。")
+                    who = _LABEL.sub("", who)
+                    task = _LABEL.sub("", sent.norm[:m.start()]).strip(" ，,") or sent.norm[m.end():].strip(" ，,。")
+                    verb = m.groupdict().get("verb")
                     for owner in split_owners(who):
-                        add(owner, task, form, "clause", chunk, sent.text)
+                        add(owner, task, "同意" if verb == "同意" else form, "clause", chunk, sent.text)
     out.extend(table_owners(document, chunks))  # 重点任务分工表: lead and cooperating bodies per row
     return out
