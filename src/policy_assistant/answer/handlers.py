@@ -370,6 +370,7 @@ class Handlers:
             roles = [r for r in roles if r["id"] != "role.lead"]
         role_forms = {f for r in roles for f in (*r.get("owner_forms", ()), *r.get("fit_forms", ()))}
         not_forms = {f for r in roles for f in r.get("not_forms", ())}
+        fit_names = [re.compile(r["fit_names"]) for r in roles if r.get("fit_names")]
         for role in roles:
             # "平时谁管": a clause stating that role (监督管理) fits the question better; the asking verb
             # itself ("谁来管") is not a topic word
@@ -384,14 +385,16 @@ class Handlers:
 
         def score(o: Owner) -> float:
             sentence = normalise_line(o.sentence)
-            cov = coverage(terms, sentence + " " + o.task, self.stats)
+            # "X是…的主管部门": a record of the form the role names states the role in its own words
+            states = " ".join(f for r in roles if o.form in r.get("fit_forms", ()) for f in r["forms"])
+            cov = coverage(terms, sentence + " " + o.task + " " + states, self.stats)
             # "负责公共处理设施建设，并加强对户内…的指导": the task proper comes before 并/同时
             head = re.split(r"[,，;；]|并|同时", normalise_line(o.task))[0]
             cov -= SECONDARY_TASK_PENALTY * (1 - coverage(terms, head, self.stats))
             rank = hit_rank.get(o.chunk_id or "")
             # the role asked (配合 / 牵头) is the role the record states: a lead does not answer "谁配合"
             fits = 0.0
-            if o.form in role_forms:
+            if o.form in role_forms or any(p.search(o.owner) for p in fit_names):
                 fits = self.weights.owner["role_form"]
             elif o.form in not_forms:
                 fits = -self.weights.owner["role_form"]

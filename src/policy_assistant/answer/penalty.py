@@ -51,6 +51,7 @@ def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: se
         if n is not None:
             articles.setdefault((c.doc_id, n), []).extend(chunk_sentences(c))
     best: PenaltyMatch | None = None
+    best_key = 0.0
     for c in chunks:
         for quote, text in _provisions(chunk_sentences(c)):
             if not PENALTY.search(text):
@@ -60,12 +61,13 @@ def find_penalty(snap: Snapshot, stats: TermStats, terms: list[str], doc_ids: se
             for cited, para in cited_paragraphs(text):
                 for a in _in_paragraph(articles.get((c.doc_id, cited), []), para):
                     # the question may describe both the act and its consequence ("占压…造成严重后果的")
-                    a_score = (coverage(terms, a.norm + " " + text, stats) + _bonus(hit_rank, a.chunk)
-                               + OWN_TEXT_TIE_BREAK * own)
+                    a_score = coverage(terms, a.norm + " " + text, stats) + _bonus(hit_rank, a.chunk)
                     if a_score > score:
                         score, act = a_score, a
-            if best is None or score > best.score:
-                best = PenaltyMatch(score, c, quote, text, act)
+            # the ranking breaks near-ties on the provision's own words; the support stays the match's
+            key = score + OWN_TEXT_TIE_BREAK * own
+            if best is None or key > best_key:
+                best, best_key = PenaltyMatch(score, c, quote, text, act), key
     return best
 
 
