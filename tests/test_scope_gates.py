@@ -18,7 +18,7 @@ def test_a_yearless_target_of_a_plan_is_no_target_for_its_last_year(real_service
 
 def test_a_figure_of_something_the_library_never_names_is_refused(real_service) -> None:  # type: ignore[no-untyped-def]
     answer = real_service.ask("全区养老床位要新增多少张？")
-    assert not answer.answered and answer.reason == "gate.absent_noun" and "360" not in answer.answer
+    assert not answer.answered and answer.reason == "plan.absent_noun" and "360" not in answer.answer
     assert real_service.ask("托位要新增多少个？").answered  # a thing it names is answered
 
 

@@ -768,6 +768,8 @@ class Handlers:
             for i, s in enumerate(sents):
                 if s.norm.lstrip("# ") == title or _HEADER_LINE.fullmatch(s.norm):
                     continue  # the document's own title, issuer or date line says nothing
+                if hit.chunk.norm_section_path and s.norm.strip() == hit.chunk.norm_section_path[-1].strip():
+                    continue  # a heading alone ("附件:余政办〔2023〕29号.wps", whose content is not included)
                 window = s.norm + (sents[i + 1].norm if i + 1 < len(sents) else "")
                 # a list item is read with the sentences that lead up to its list
                 score = (0.75 * coverage(terms, s.lead + s.norm + " " + path, self.stats)

@@ -117,6 +117,8 @@ def _absent_noun(engine: AnswerEngine, term: str, norm: str) -> bool:
     is a mis-cut: a corpus word straddles its edge ("多大规模" cut as 大规 + 模)."""
     if ALT in term or word_tag(term) != "n" or engine.stats.in_corpus(term):
         return False
+    if term[-1] in "省市县区镇乡村" or place_names(term):
+        return False  # "全市", "杭州市": where, which the scope checks answer with the place named
     if engine.retriever.colloquial.expand_terms([term]) != [term]:
         return False
     at = norm.find(term)
