@@ -33,17 +33,23 @@ REGULATION = """某某县农村公路养护管理办法
 
 第五条　村道改线方案应当经村民会议讨论同意，报乡镇人民政府审核。
 
-第六条　任何单位和个人不得在农村公路上随意倾倒垃圾、堆放杂物或者设置障碍。
+第六条　任何单位和个人不得在农村公路上有下列行为：
+
+（一）随意倾倒垃圾；
+
+（二）堆放杂物或者设置障碍；
+
+（三）驾驶总重超过十吨的车辆通行限载村道。
 
 第三章　法律责任
 
-第七条　违反本办法第六条规定，在农村公路上堆放杂物的，由县综合行政执法局责令改正，处200元以上1000元以下罚款。
+第七条　违反本办法第六条第（二）项规定，在农村公路上堆放杂物的，由县综合行政执法局责令改正，处200元以上1000元以下罚款。
 
-第八条　违反本办法第六条规定，在农村公路上随意倾倒垃圾的，由县综合行政执法局责令改正，处500元以上3000元以下罚款。
+第八条　违反本办法第六条第（一）项规定，在农村公路上随意倾倒垃圾的，由县综合行政执法局责令改正，处500元以上3000元以下罚款。
 
-第九条　擅自占用村道的，由县综合行政执法局按照占用面积处每平方米10元以上30元以下罚款。
+第九条　违反本办法第六条第（三）项规定的，由县住房城乡建设局责令改正，处五千元以上两万元以下罚款。
 
-第十条　村道养护经费标准由县财政局会同县交通运输局确定。
+第十条　擅自占用村道的，由县综合行政执法局按照占用面积处每平方米10元以上30元以下罚款。村道养护经费标准由县财政局会同县交通运输局确定。
 
 第十一条　本办法自2024年7月1日起施行。
 """
@@ -119,3 +125,17 @@ def test_a_genre_word_is_narrowed_by_the_words_before_it() -> None:
             DocRef("c", "某县实施方案")]
     assert doc_hint("宅基地条例哪天起施行", docs) == {"a"}
     assert doc_hint("条例哪天起施行", docs) == {"a", "b"}
+
+
+def test_a_penalty_follows_the_item_it_cites_and_a_figure_typed_in_digits(road_service) -> None:  # type: ignore[no-untyped-def]
+    # "超过10吨" is stated as 超过十吨 in item (三); the body imposing a fine (住房城乡建设局) is not the act
+    answer = road_service.ask("开超过10吨的车上村道罚多少")
+    assert answer.answered and "五千元" in answer.answer and "两万元" in answer.answer, answer.answer
+
+
+def test_figures_typed_in_digits_are_found_in_words() -> None:
+    from policy_assistant.answer.units import cn_numerals, states_figure
+
+    assert cn_numerals(3) == ["三"] and cn_numerals(20000) == ["二万", "两万"] and cn_numerals(105) == ["一百零五"]
+    assert states_figure("3", "住宅层数超过三层") and not states_figure("3", "十三层")
+

@@ -30,7 +30,7 @@ from .question import (
 )
 from .roles import asked_roles
 from .scope import contrast_conflict, indicator_conflict
-from .units import UnitClass, asked_unit, states_unit
+from .units import UnitClass, asked_unit, states_figure, states_unit
 from .weights import load_weights
 
 _CN_COUNT = "零一二三四五六七八九十"
@@ -60,12 +60,22 @@ def cn_count(n: int) -> str:
     return str(n)
 
 
+def typed_measures(q: Question) -> tuple[str, ...]:
+    """The figures the asker typed with what they measure ("超过10吨" → 10吨): a penalty for 10吨 is not
+    one fining 10元."""
+    text = q.own_text if q.own_text is not None else q.norm
+    return tuple(m.group(0) for m in re.finditer(r"(\d+(?:\.\d+)?)([\u4e00-\u9fff%]?)", text)
+                 if not re.fullmatch(r"(19|20)\d\d", m.group(1)))
+
+
 def anchor_bonus(q: Question, text: str, miss: float = -0.05) -> float:
     """Figures the asker typed ("36个数字乡村", "65公里") anchor the evidence: reward a text stating them all."""
     wanted = typed_figures(q)
     if not wanted:
         return 0.0
-    return 0.15 if all(w in text for w in wanted) else miss
+    return 0.15 if all(states_figure(w, text) for w in wanted) else miss
+
+
 
 
 _FORWARD_ASK = re.compile(r"要|目标|计划|力争|争取|确保|达到|任务")
@@ -734,7 +744,7 @@ class Handlers:
     def penalty(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         docs = self.doc_ids or {h.chunk.doc_id for h in hits[:10]}
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
-        found = find_penalty(self.snap, self.stats, q.terms, docs, hit_rank)
+        found = find_penalty(self.snap, self.stats, q.terms, docs, hit_rank, typed_measures(q))
         if found is None or found.score < self.min_support["general"]:
             duty = self._best_sentences(q.terms, hits, q=q)
             if found is not None and duty is not None and duty[0] >= self.min_support["general"]:

@@ -89,3 +89,36 @@ _WHEN_STATED = re.compile(r"\d{4}\s*年|\d{1,2}\s*[月日]|[一二三四五六�
 def states_time(text: str) -> bool:
     """True when ``text`` says when (a date, a deadline, a period, a frequency)."""
     return bool(_WHEN_STATED.search(normalise_line(text)))
+
+
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_numerals(n: int) -> list[str]:
+    """How a regulation writes a whole number in words: 3 → 三, 20 → 二十, 5000 → 五千, 20000 → 两万/二万."""
+    if not 0 < n < 100000:
+        return []
+    out = ""
+    for value, unit in ((10000, "万"), (1000, "千"), (100, "百"), (10, "十")):
+        digit, n = divmod(n, value)
+        if digit:
+            out += ("" if unit == "十" and digit == 1 and not out else _CN_DIGITS[digit]) + unit
+        elif out and n:
+            out += "" if out.endswith("零") else "零"
+    out += _CN_DIGITS[n] if n else ""
+    forms = [out]
+    if out.startswith("二") and out[1:2] in ("万", "千", "百"):
+        forms.append("两" + out[1:])  # 两万元, 两千元
+    return forms
+
+
+def states_figure(figure: str, text: str) -> bool:
+    """True when ``text`` states a typed figure, in digits or in words ("3层" is stated by "三层")."""
+    if figure in text:
+        return True
+    m = re.fullmatch(r"(\d+)(\D*)", figure)
+    if m is None:
+        return False
+    unit = re.escape(m.group(2))
+    return any(re.search(f"(?<![零一二两三四五六七八九十百千万]){cn}(?![零一二两三四五六七八九十百千]){unit}", text)
+               for cn in cn_numerals(int(m.group(1))))
