@@ -86,10 +86,10 @@ def test_empty_question_is_400_with_chinese_and_english_messages(client: TestCli
 
 
 @pytest.mark.parametrize("body", [{}, {"question": "x", "top_k": 0}, {"question": "x", "history": [{"role": "bot"}]}])
-def test_malformed_ask_bodies_stay_fastapi_422(client: TestClient, body: dict[str, Any]) -> None:
+def test_malformed_ask_bodies_are_422_in_the_error_shape(client: TestClient, body: dict[str, Any]) -> None:
     r = client.post("/v1/ask", json=body)
     assert r.status_code == 422
-    assert "detail" in r.json()
+    assert r.json()["error"]["code"] == "invalid_request" and r.json()["error"]["details"]
 
 
 def test_ask_stream_sends_the_answer_then_citations_then_the_contract(client: TestClient) -> None:

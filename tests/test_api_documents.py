@@ -39,7 +39,8 @@ def counts(client: TestClient) -> tuple[int, int, str]:
 
 
 def upload(client: TestClient, name: str, data: bytes, mime: str = "application/octet-stream") -> Any:
-    return client.post("/v1/documents", files={"file": (name, data, mime)})
+    """Upload and wait for the indexing job (``?wait=true``: 201 or the file's error)."""
+    return client.post("/v1/documents", params={"wait": "true"}, files={"file": (name, data, mime)})
 
 
 def pdf_bytes(text: str | None, password: str | None = None) -> bytes:

@@ -103,7 +103,7 @@ def test_workers_and_instances_share_one_index(built_settings, tmp_path: Path, p
 
     first, second = urls[0][0], urls[1][0]
     text = "关于多进程共享索引测试的通知\n\n一、目标\n到2028年，建成共享索引示范村15个。\n"
-    r = httpx.post(f"{first}/v1/documents", files={"file": ("共享测试.txt", text.encode(), "text/plain")}, timeout=600)
+    r = httpx.post(f"{first}/v1/documents?wait=true", files={"file": ("共享测试.txt", text.encode(), "text/plain")}, timeout=600)
     assert r.status_code == 201, r.text
     doc_id = r.json()["document"]["doc_id"]
     for url in (first, second):

@@ -142,3 +142,63 @@ def test_documents_tab_uploads_and_deletes(page: Any, tmp_path: Path, live_serve
     page.locator("#pa-delete").click()
     result.get_by_text("【成功】已删除文件").wait_for()
     assert httpx.get(live_server.url + "/healthz").json()["documents"] == 5
+
+
+def test_html_in_a_document_is_shown_as_text_and_no_request_leaves_the_page(page: Any, live_server) -> None:  # type: ignore[no-untyped-def]
+    """A document holding an <img> tag, a Markdown image and a link, asked about in the page: the browser
+    fetches nothing from the addresses in it (a beacon server counts hits) and shows no link to them."""
+    import http.server
+    import socket
+    import threading
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        beacon_port = sock.getsockname()[1]
+    hits: list[str] = []
+
+    class Beacon(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", beacon_port), Beacon)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    beacon = f"http://127.0.0.1:{beacon_port}"
+    hostile = (f'某某镇河道管理办法<img src="{beacon}/title.png">\n\n'
+               f"第一条 为加强河道管理，制定本办法。\n"
+               f'第二条 镇河道管理站负责河道日常巡查<img src="{beacon}/body.png" onerror="fetch(\'{beacon}/js\')">'
+               f"，详见[巡查细则]({beacon}/link)和![示意图]({beacon}/md.png)。\n")
+    r = httpx.post(live_server.url + "/v1/documents", params={"wait": "true"},
+                   files={"file": ("某某镇河道管理办法.txt", hostile.encode(), "text/plain")}, timeout=300)
+    assert r.status_code == 201, r.text
+    doc_id = r.json()["document"]["doc_id"]
+    requests: list[str] = []
+    page.on("request", lambda req: requests.append(req.url))  # every request the page makes from here on
+    try:
+        page.reload()
+        page.locator("#pa-question textarea").wait_for()
+        page.get_by_role("tab", name="智能问答").click()
+        page.locator("#pa-question textarea").fill("河道日常巡查由谁负责？")
+        page.locator("#pa-send").click()
+        page.locator("#pa-chat").get_by_text("镇河道管理站").first.wait_for()
+        page.locator("#pa-chat details.pa-cite").last.wait_for()
+        for summary in page.locator("#pa-chat details.pa-cite summary").all():
+            summary.click()
+        page.get_by_role("tab", name="文档管理").click()
+        page.locator("#pa-documents").get_by_text("某某镇河道管理办法").first.wait_for(state="attached")
+        page.wait_for_timeout(1000)
+        chat = page.locator("#pa-chat")
+        assert "<img" in chat.inner_text() or "巡查细则" in chat.inner_text()  # the text is shown, as text
+        assert chat.locator(f"a[href^='{beacon}']").count() == 0 and chat.locator("img[src^='http']").count() == 0
+        assert page.locator("#pa-intro img").count() == 0
+    finally:
+        server.shutdown()
+        httpx.delete(f"{live_server.url}/v1/documents/{doc_id}", timeout=300)
+    assert not hits, hits
+    assert not [u for u in requests if u.startswith(beacon)], requests

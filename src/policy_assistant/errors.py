@@ -41,6 +41,16 @@ class FileTooLarge(PolicyAssistantError):
     status = 413
 
 
+class LimitExceeded(FileTooLarge):
+    """A file expands past a cap: XML inside a zip, characters, pages, chunks or records (413)."""
+
+
+class Conflict(PolicyAssistantError):
+    """The request clashes with the current state, e.g. replacing a core document (409)."""
+
+    status = 409
+
+
 class UnsupportedFileType(PolicyAssistantError):
     """A file type we cannot read (415)."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -94,9 +96,14 @@ class PolicyService:
         self._refresh()
         return report
 
-    def upload(self, filename: str, data: bytes) -> tuple[Document, IngestReport]:
-        """Index an uploaded file; nothing changes when it is rejected."""
-        doc_id, report = self.indexer.add_upload(filename, data, self.uploads_dir)
+    def upload(self, filename: str, data: bytes, replace: str | None = None,
+               progress: Progress | None = None) -> tuple[Document, IngestReport]:
+        """Index an uploaded file; nothing changes when it is rejected (or ``progress`` raises to cancel).
+
+        Args:
+            replace: the id of an uploaded document this file replaces (else a new id, never a silent replace).
+        """
+        doc_id, report = self.indexer.add_upload(filename, data, self.uploads_dir, replace=replace, progress=progress)
         self._refresh()
         return self.snapshot.doc_by_id[doc_id], report
 
@@ -104,6 +111,12 @@ class PolicyService:
         report = self.indexer.delete(doc_id, self.uploads_dir)
         self._refresh()
         return report
+
+    def public_document(self, doc: Document) -> dict[str, Any]:
+        """A document as shown to clients: no server paths (``source`` says only where it came from)."""
+        d = doc.to_dict()
+        d["source"] = "upload" if _is_under(Path(doc.source), self.uploads_dir) else "library"
+        return d
 
     @property
     def uploads_dir(self) -> Path:
@@ -144,20 +157,30 @@ class PolicyService:
             explain: keep the pipeline's trace (``[{stage, rule, detail}]``) on the answer.
         """
         _check_question(question, history)
+        history = self.trim_history(history)
         t0 = time.perf_counter()
         engine = self.engine()
-        key = (engine.snapshot.version, question, tuple((m.role, m.content) for m in history or []), top_k,
-               self.settings.llm_enabled)
+        # a digest, not the texts: a cached key costs the same whatever the request carried
+        digest = hashlib.sha256(json.dumps([question, [(m.role, m.content) for m in history]]).encode()).hexdigest()
+        key = (engine.snapshot.version, digest, top_k, self.settings.llm_enabled)
         cached = self._answers.get_or_compute(key, lambda: engine.answer(question, history or [], top_k=top_k))
         # the cached answer is shared between requests: each request gets its own copy
         answer = cached.model_copy(update={"trace": list(cached.trace or []) if explain else None,
                                            "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
         return answer
 
+    def trim_history(self, history: list[Message] | None) -> list[Message]:
+        """The last ``max_history_turns`` messages, each cut to ``max_message_chars`` (older turns are dropped)."""
+        turns = self.settings.max_history_turns
+        keep = (history or [])[-turns:] if turns > 0 else []
+        cap = self.settings.max_message_chars
+        return [m if len(m.content) <= cap else m.model_copy(update={"content": m.content[:cap]}) for m in keep]
+
     def ask_stream(self, question: str, history: list[Message] | None = None, top_k: int | None = None,
                    explain: bool = False) -> Iterator[dict[str, Any]]:
         """Stream an answer: ``{"type": "delta", "text"}`` events, then ``{"type": "answer", "answer"}``."""
         _check_question(question, history)
+        history = self.trim_history(history)
         t0 = time.perf_counter()
         final: Answer | None = None
         for event in self.engine().answer_stream(question, history or [], top_k=top_k):
@@ -261,3 +284,11 @@ def _check_question(text: str, history: list[Message] | None = None) -> None:
                            "问题或对话历史包含无效字符") from exc
     if len(text) > MAX_QUESTION_CHARS:
         raise BadInput(f"question longer than {MAX_QUESTION_CHARS} characters", f"问题过长（超过 {MAX_QUESTION_CHARS} 字）")
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except (ValueError, OSError):
+        return False

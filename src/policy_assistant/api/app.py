@@ -13,10 +13,12 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..config import Settings
+from ..ingest.indexer import clean_uploads_dir
 from ..service import PolicyService
 from . import openai_compat, routes_ask, routes_docs, routes_ledgers
 from .auth import require_api_key
-from .errors import install_error_handler
+from .errors import BodyLimit, install_error_handler
+from .jobs import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +26,12 @@ DESCRIPTION = """Cited answers from Chinese policy documents.
 
 * `POST /v1/ask` — the JSON contract of `policy-assistant ask --json`; `POST /v1/ask/stream` streams it (SSE).
 * `POST /v1/chat/completions` — OpenAI-compatible; point any OpenAI client at `<this server>/v1`.
-* `GET /v1/search`, `GET /v1/targets` (JSON, `format=csv|xlsx`), `GET|POST /v1/documents`, `DELETE /v1/documents/{id}`.
+* `GET /v1/search`, `GET /v1/targets` (JSON, `format=csv|xlsx`), `GET /v1/documents`.
+* `POST /v1/documents` (202 with an indexing job; `?wait=true` for 201), `GET /v1/jobs/{id}`,
+  `PUT /v1/documents/{id}` (replace an upload), `DELETE /v1/documents/{id}`.
 
 With `PA_API_KEYS` set every `/v1/*` call needs `Authorization: Bearer <key>`.
-Errors are `{"error": {"code", "message", "message_zh"}}`; invalid requests are FastAPI's usual 422.
+Every error is `{"error": {"code", "message", "message_zh"}}` (invalid requests: 422 with `error.details`).
 """
 
 
@@ -74,6 +78,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tidied = clean_uploads_dir(service.uploads_dir)  # a kill during an upload leaves folders behind
+        if tidied:
+            log.info("upload folders tidied at start: %s", ", ".join(tidied))
         if warm:
             try:
                 await run_in_threadpool(warm_up, service)
@@ -84,6 +91,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.jobs.shutdown()  # a running upload job stops at its next step and publishes nothing
             if wecom is not None:
                 await run_in_threadpool(wecom.close)
 
@@ -91,9 +99,11 @@ def create_app(
     app.state.settings = settings
     app.state.service = service
     app.state.write_lock = threading.Lock()
+    app.state.jobs = JobRunner(service, app.state.write_lock, settings.ingest_job_timeout_s)
     app.state.ready = False
     app.state.startup_error = None
     install_error_handler(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
 
     app.include_router(routes_ask.health_router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])

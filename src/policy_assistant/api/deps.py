@@ -8,6 +8,7 @@ from fastapi import Request
 
 from ..config import Settings
 from ..service import PolicyService
+from .jobs import JobRunner
 
 
 def get_service(request: Request) -> PolicyService:
@@ -26,3 +27,9 @@ def get_write_lock(request: Request) -> threading.Lock:
     """Held while a document is added or deleted (the page takes the same lock)."""
     lock: threading.Lock = request.app.state.write_lock
     return lock
+
+
+def get_jobs(request: Request) -> JobRunner:
+    """The app's upload-job runner."""
+    jobs: JobRunner = request.app.state.jobs
+    return jobs

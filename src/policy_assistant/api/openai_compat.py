@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..answer.compose import reading_note
 from ..errors import BadInput, NotFound, PolicyAssistantError
+from ..inert import markdown_inert
 from ..models import Answer, Citation, Message
 from ..service import PolicyService
 from .deps import get_service
@@ -43,14 +44,15 @@ def sources_text(citations: list[Citation]) -> str:
         path = " › ".join(c.section_path)
         page = f"（第{c.page}页）" if c.page else ""
         quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[:QUOTE_CHARS] + "……"
-        lines.append(f"[{i}] 《{c.title.strip('《》')}》 {path}{page}".rstrip())
-        lines.append(f"    “{quote}”")
+        title = markdown_inert(c.title.strip("《》"))
+        lines.append(f"[{i}] 《{title}》 {markdown_inert(path)}{page}".rstrip())
+        lines.append(f"    “{markdown_inert(quote)}”")
     return "\n".join(lines)
 
 
 def chat_content(answer: Answer) -> str:
     """What the assistant message says: the answer, then its sources."""
-    return reading_note(answer) + answer.answer + sources_text(answer.citations)
+    return markdown_inert(reading_note(answer) + answer.answer) + sources_text(answer.citations)
 
 
 def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
@@ -137,8 +139,9 @@ async def chat_completions(body: ChatCompletionRequest, service: Service) -> Any
             pending = [first] if first is not None else []
             async for event in _chain(pending, rest):
                 if event["type"] == "delta":
-                    streamed.append(event["text"])
-                    yield chunk({"content": event["text"]})
+                    text = markdown_inert(event["text"])  # document text, inert as in chat_content
+                    streamed.append(text)
+                    yield chunk({"content": text})
                 elif event["type"] == "answer":
                     answer: Answer = event["answer"]
                     sources = sources_text(answer.citations)

@@ -1,4 +1,7 @@
-"""Documents: list, upload (multipart, size-capped while streaming), delete. Writes are serialised by one lock."""
+"""Documents: list, upload and replace (multipart, size-capped while streaming, indexed by a job), delete.
+
+Writes are serialised by one lock, which the job runner and the page take too.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ..config import Settings
-from ..errors import BadInput, FileTooLarge
+from ..errors import BadInput, Conflict, FileTooLarge, NotFound
+from ..ingest.loaders import check_suffix
 from ..service import PolicyService
-from .deps import get_service, get_settings, get_write_lock
+from .deps import get_jobs, get_service, get_settings, get_write_lock
+from .jobs import JobRunner
 
 router = APIRouter(tags=["documents"])
 Service = Annotated[PolicyService, Depends(get_service)]
@@ -115,29 +120,81 @@ def _locked(lock: threading.Lock, fn: Callable[..., T], *args: Any) -> T:
 
 @router.get("/documents", summary="Indexed documents")
 async def list_documents(service: Service) -> dict[str, Any]:
-    """Every document in the live index with its metadata and counts."""
+    """Every document in the live index with its metadata and counts (``source``: library or upload)."""
     docs = await run_in_threadpool(service.documents)
-    return {"count": len(docs), "documents": [d.to_dict() for d in docs]}
+    return {"count": len(docs), "documents": [service.public_document(d) for d in docs]}
 
 
-@router.post(
-    "/documents",
-    status_code=201,
-    summary="Upload and index a document (txt/md/html/docx/pdf)",
-    openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "Larger than PA_MAX_UPLOAD_MB"}, 415: {"description": "Unsupported type"},
-               422: {"description": "Corrupt, encrypted, empty or textless file"}},
-)
+_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Indexed (with `?wait=true`)"},
+    202: {"description": "Queued: poll `status_url` (GET /v1/jobs/{id})"},
+    413: {"description": "Larger than PA_MAX_UPLOAD_MB, or expands past a PA_MAX_* limit"},
+    415: {"description": "Unsupported type"},
+    422: {"description": "Corrupt, encrypted, empty or textless file"},
+}
+
+
+async def _submit(request: Request, settings: Settings, jobs: JobRunner, wait: bool,
+                  replace: str | None = None) -> JSONResponse:
+    name, data = await read_upload(request, upload_limit_bytes(settings))
+    check_suffix(name)  # a wrong type is refused now (415), not in the job
+    job = jobs.submit(name, data, replace=replace)
+    if not wait:
+        return JSONResponse({"job": job.to_dict()}, status_code=202,
+                            headers={"Location": f"/v1/jobs/{job.id}"})
+    await run_in_threadpool(jobs.wait, job)
+    if job.error is not None:
+        return JSONResponse(job.error, status_code=job.http_status or 500)
+    return JSONResponse(job.result, status_code=201)
+
+
+@router.post("/documents", status_code=202, summary="Upload a document (txt/md/html/docx/pdf); indexed by a job",
+             openapi_extra=_UPLOAD_BODY, responses=_UPLOAD_RESPONSES)
 async def upload_document(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    jobs: Annotated[JobRunner, Depends(get_jobs)],
+    wait: bool = False,
+) -> JSONResponse:
+    """Queue one file for indexing and answer 202 with the job (``GET /v1/jobs/{id}`` for progress and
+    the result). ``?wait=true`` answers when it is indexed (201, or the file's error). A name already
+    taken by another document gets a numbered id; a rejected file changes nothing."""
+    return await _submit(request, settings, jobs, wait)
+
+
+@router.put("/documents/{doc_id}", status_code=202, summary="Replace an uploaded document",
+            openapi_extra=_UPLOAD_BODY, responses={**_UPLOAD_RESPONSES, 404: {"description": "No such document"},
+                                                   409: {"description": "A core (library) document"}})
+async def replace_document(
+    doc_id: str,
     request: Request,
     service: Service,
     settings: Annotated[Settings, Depends(get_settings)],
-    lock: Annotated[threading.Lock, Depends(get_write_lock)],
+    jobs: Annotated[JobRunner, Depends(get_jobs)],
+    wait: bool = False,
 ) -> JSONResponse:
-    """Index one file; it is searchable and answerable as soon as this returns. A rejected file changes nothing."""
-    name, data = await read_upload(request, upload_limit_bytes(settings))
-    doc, report = await run_in_threadpool(_locked, lock, service.upload, name, data)
-    return JSONResponse({"document": doc.to_dict(), "report": report.to_dict()}, status_code=201)
+    """Replace the uploaded document ``doc_id`` with a new file; it keeps its id."""
+    docs = await run_in_threadpool(service.documents)
+    doc = next((d for d in docs if d.doc_id == doc_id), None)
+    if doc is None:
+        raise NotFound(f"document {doc_id!r} not found", f"未找到文档 {doc_id}")
+    if service.public_document(doc)["source"] != "upload":
+        raise Conflict(f"{doc_id} is a core document; update its file in the corpus folder instead",
+                       f"{doc_id} 是核心文件，不能通过上传替换，请在文件库目录中更新")
+    return await _submit(request, settings, jobs, wait, replace=doc_id)
+
+
+@router.get("/jobs/{job_id}", summary="An upload job's progress and result")
+async def get_job(job_id: str, jobs: Annotated[JobRunner, Depends(get_jobs)]) -> dict[str, Any]:
+    """``status``: queued, running, done, failed or cancelled; ``result`` or ``error`` once finished."""
+    return {"job": jobs.get(job_id).to_dict()}
+
+
+@router.get("/jobs", summary="Recent upload jobs")
+async def list_jobs(jobs: Annotated[JobRunner, Depends(get_jobs)]) -> dict[str, Any]:
+    """The queued, running and recently finished jobs, oldest first."""
+    listed = [j.to_dict() for j in jobs.list()]
+    return {"count": len(listed), "jobs": listed}
 
 
 @router.delete("/documents/{doc_id}", summary="Remove a document from the index")

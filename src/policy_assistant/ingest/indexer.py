@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from ..config import Settings
-from ..errors import FileTooLarge, NotFound, PolicyAssistantError, UnsupportedFileType
+from ..errors import Conflict, FileTooLarge, NotFound, PolicyAssistantError, UnsupportedFileType
 from ..index.encoders import Encoder
 from ..index.snapshot import FORMAT_VERSION, Snapshot
 from ..index.vectorstore import create_index_store
 from ..knowledge.owners import extract_owners
 from ..knowledge.targets import extract_targets
+from .limits import Limits
 from .loaders import SUPPORTED_SUFFIXES
 from .prepare import PreparedDocument, make_doc_id, prepare_document, sha256_bytes
 
@@ -31,6 +32,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # Bump when loading, outline, chunking or ledger extraction change: an index built by another
 # pipeline version is rebuilt (re-using cached vectors of identical chunks), never silently kept.
 PIPELINE_VERSION = 8
+NAME_BYTES = 180  # stored upload names, in UTF-8 bytes (file systems allow 255)
 
 
 @dataclass
@@ -145,11 +147,22 @@ class Indexer:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def add_upload(self, filename: str, data: bytes, uploads_dir: Path) -> tuple[str, IngestReport]:
+    def add_upload(
+        self, filename: str, data: bytes, uploads_dir: Path, replace: str | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[str, IngestReport]:
         """Validate, store and index one uploaded file. Raises a domain error on a bad file.
 
-        The file is fully parsed before anything is stored, so a bad upload changes nothing.
+        The file is fully parsed before anything is stored, so a bad upload changes nothing. A name
+        whose id is taken by another document gets a numbered id (``slug-a-2``), never a silent
+        replacement; the same file uploaded again keeps its id. ``replace`` names an uploaded
+        document to replace explicitly (``PUT /v1/documents/{id}``).
+
+        Raises:
+            NotFound: ``replace`` is no document. Conflict: ``replace`` is a core (corpus) document.
         """
+        if progress:
+            progress("parse", 0, 1)
         name = _safe_filename(filename)
         suffix = Path(name).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
@@ -164,27 +177,44 @@ class Indexer:
                 f"{name}：文件大小 {len(data) / 1e6:.1f} MB 超过上限 {self.settings.max_upload_mb:g} MB",
             )
         sha = sha256_bytes(data)
-        doc_id = make_doc_id(name, sha)
         current = self.store.load() if self.store.exists() else None
-        if current is not None and doc_id in current.doc_by_id and not _is_under(
-            Path(current.doc_by_id[doc_id].source), uploads_dir
-        ):
-            # an upload named like a corpus document is a new document, never a silent replacement
-            name = f"{Path(name).stem}-{sha[:6]}{Path(name).suffix}"
-            doc_id = make_doc_id(name, sha)
+        taken = current.doc_by_id if current is not None else {}
+        if replace is not None:
+            if replace not in taken:
+                raise NotFound(f"document {replace!r} not found", f"未找到文档 {replace}")
+            if not _is_under(Path(taken[replace].source), uploads_dir):
+                raise Conflict(
+                    f"{replace} is a core document; update its file in the corpus folder instead",
+                    f"{replace} 是核心文件，不能通过上传替换，请在文件库目录中更新",
+                )
+            doc_id = replace
+        else:
+            doc_id = _free_id(make_doc_id(name, sha), sha, taken, uploads_dir)
         prepare_document(
-            name, data, source="(upload)", max_chars=self.settings.chunk_max_chars, doc_id=doc_id
+            name, data, source="(upload)", max_chars=self.settings.chunk_max_chars, doc_id=doc_id,
+            limits=Limits.from_settings(self.settings),
         )
         folder = uploads_dir / doc_id
         tmp = uploads_dir / f".tmp-{uuid.uuid4().hex}"
+        old = uploads_dir / f".old-{uuid.uuid4().hex[:8]}.{doc_id}"  # restored at start if a kill lands mid-swap
         tmp.mkdir(parents=True, exist_ok=True)
-        (tmp / name).write_bytes(data)
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-        report = self.ingest([folder / name], prune_missing=False)
-        if report.failed:
-            raise PolicyAssistantError(report.failed[0][1])
+        try:
+            (tmp / name).write_bytes(data)
+            if folder.exists():
+                folder.rename(old)  # kept until the new version is published
+            tmp.rename(folder)
+            report = self.ingest([folder / name], progress=progress, prune_missing=False)
+            if report.failed:
+                raise PolicyAssistantError(report.failed[0][1])
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                old.rename(folder)
+            elif doc_id not in taken:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
         return doc_id, report
 
     def delete(self, doc_id: str, uploads_dir: Path | None = None) -> IngestReport:
@@ -209,6 +239,13 @@ class Indexer:
         return report
 
     # ----- internals ----------------------------------------------------------------------
+    def _upload_id(self, path: Path) -> str | None:
+        """An uploaded file lives in ``uploads/<id>/<name>``: its folder is its id (collisions were settled then)."""
+        uploads = self.settings.data_dir / "uploads"
+        if _is_under(path, uploads) and path.resolve().parent.parent == uploads.resolve():
+            return path.parent.name
+        return None
+
     def _load_prev(self) -> Snapshot | None:
         return self.store.load() if self.store.exists() else None
 
@@ -267,7 +304,7 @@ class Indexer:
                 )
             data = path.read_bytes()
             sha = sha256_bytes(data)
-            doc_id = make_doc_id(name, sha)
+            doc_id = self._upload_id(path) or make_doc_id(name, sha)
             existing = docs.get(doc_id)
             if (
                 existing is not None
@@ -281,7 +318,8 @@ class Indexer:
                 report.unchanged.append(doc_id)
                 return
             prepared = prepare_document(
-                name, data, source=str(path.resolve()), max_chars=self.settings.chunk_max_chars, doc_id=doc_id
+                name, data, source=str(path.resolve()), max_chars=self.settings.chunk_max_chars, doc_id=doc_id,
+                limits=Limits.from_settings(self.settings),
             )
         except PolicyAssistantError as exc:
             report.failed.append((str(path), str(exc)))
@@ -405,6 +443,30 @@ def _records_changed(prev: Snapshot, docs: dict[str, PreparedDocument]) -> bool:
     return key(targets) != key(prev.targets) or key(owners) != key(prev.owners)
 
 
+def clean_uploads_dir(uploads_dir: Path) -> list[str]:
+    """Tidy after a kill: drop half-written ``.tmp-*`` folders, put back a ``.old-*`` whose swap never finished.
+
+    Returns:
+        The names removed or restored (for the log).
+    """
+    done: list[str] = []
+    if not uploads_dir.is_dir():
+        return done
+    for entry in sorted(uploads_dir.iterdir()):
+        if entry.name.startswith(".tmp-"):
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(entry.name)
+        elif entry.name.startswith(".old-") and "." in entry.name[5:]:
+            target = uploads_dir / entry.name[5:].split(".", 1)[1]
+            if target.exists() and any(target.iterdir()):
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                shutil.rmtree(target, ignore_errors=True)
+                entry.rename(target)
+            done.append(entry.name)
+    return done
+
+
 def _is_under(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
@@ -414,7 +476,33 @@ def _is_under(path: Path, folder: Path) -> bool:
 
 
 def _safe_filename(filename: str) -> str:
-    """The base name only ("../../x.txt" → "x.txt"); control characters and separators removed."""
+    """The base name only ("../../x.txt" → "x.txt"); control characters and separators removed.
+
+    Long names are cut to ``NAME_BYTES`` of UTF-8 (file systems allow 255 bytes; 84 CJK characters),
+    keeping the suffix.
+    """
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip().lstrip(".")
-    return name[:120] or "upload"
+    stem, suffix = (name.rsplit(".", 1)[0], "." + name.rsplit(".", 1)[1]) if "." in name else (name, "")
+    if len(suffix.encode()) > 16:
+        stem, suffix = name, ""
+    budget = NAME_BYTES - len(suffix.encode())
+    while len(stem.encode()) > budget:
+        stem = stem[:-1]
+    return (stem.rstrip() + suffix) if stem.strip() else "upload" + suffix
+
+
+def _free_id(base: str, sha: str, taken: dict[str, Any], uploads_dir: Path) -> str:
+    """``base`` unless another document holds it; then ``base-2``, ``base-3``…
+
+    The same uploaded file again keeps its id (a repeated upload is not a new document).
+    """
+    candidate, n = base, 1
+    while True:
+        holder = taken.get(candidate)
+        if holder is None and not (uploads_dir / candidate).exists():
+            return candidate
+        if holder is not None and holder.sha256 == sha and _is_under(Path(holder.source), uploads_dir):
+            return candidate
+        n += 1
+        candidate = f"{base}-{n}"

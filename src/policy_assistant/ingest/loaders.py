@@ -32,6 +32,8 @@ from policy_assistant.errors import (
 )
 from policy_assistant.models import LoadedText
 
+from .limits import Limits, check_count, check_zip
+
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
@@ -73,7 +75,7 @@ def load_file(path: Path, max_bytes: int | None = None) -> LoadedText:
         The extracted text, see `load_bytes`.
     """
     path = Path(path)
-    _check_suffix(path.name)
+    check_suffix(path.name)
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
@@ -89,7 +91,7 @@ def load_file(path: Path, max_bytes: int | None = None) -> LoadedText:
     return load_bytes(path.name, data)
 
 
-def load_bytes(filename: str, data: bytes) -> LoadedText:
+def load_bytes(filename: str, data: bytes, limits: Limits | None = None) -> LoadedText:
     """Extract the text of a document held in memory.
 
     The suffix of ``filename`` chooses the reader and the content is checked against it, so a
@@ -98,6 +100,7 @@ def load_bytes(filename: str, data: bytes) -> LoadedText:
     Args:
         filename: The file's name (only its suffix and name are used, e.g. in error messages).
         data: The file's bytes.
+        limits: caps on what the file expands into (defaults when None).
 
     Returns:
         ``LoadedText`` with newlines as ``\\n``; ``page_starts`` for PDFs, ``encoding`` for text formats.
@@ -106,9 +109,11 @@ def load_bytes(filename: str, data: bytes) -> LoadedText:
         UnsupportedFileType: Unknown suffix, or the content is a program.
         DocumentError: Empty, corrupt, encrypted, binary or scanned (no text) files.
         MissingDependency: A .doc/.wps file and LibreOffice is not installed.
+        LimitExceeded: The file expands past a cap (zip bomb, too many pages or characters).
     """
+    limits = limits or Limits()
     name = Path(filename).name
-    suffix = _check_suffix(name)
+    suffix = check_suffix(name)
     if not data:
         raise _empty(name)
     kind = _sniff(data)
@@ -117,15 +122,16 @@ def load_bytes(filename: str, data: bytes) -> LoadedText:
             f"{name} is a program (executable), not a document", f"{name} 是可执行程序，不是文档"
         )
     if suffix in (".doc", ".wps"):
-        loaded = _load_legacy_word(name, data, kind, suffix[1:])
+        loaded = _load_legacy_word(name, data, kind, suffix[1:], limits)
     elif suffix == ".pdf":
         if kind != "pdf":
             raise _wrong_content(name, "PDF", kind)
-        loaded = _load_pdf(name, data)
+        loaded = _load_pdf(name, data, limits)
     elif suffix == ".docx":
         if kind != "zip":
             hint = " Save it as .docx without a password." if kind == "ole" else ""
             raise _wrong_content(name, "DOCX", kind, hint)
+        check_zip(name, data, limits)
         loaded = _load_docx(name, data, "docx")
     else:
         if kind in ("pdf", "zip", "ole", "exe", "image"):
@@ -137,6 +143,7 @@ def load_bytes(filename: str, data: bytes) -> LoadedText:
             loaded = LoadedText(text=text, fmt=_FMT[suffix], encoding=encoding)
     if not loaded.text.strip():
         raise _empty(name)
+    check_count(name, "characters", "字", len(loaded.text), limits.chars, "PA_MAX_DOC_CHARS")
     return loaded
 
 
@@ -176,8 +183,13 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         text = data.decode("utf-8")
         if not _gbk_posing_as_utf8(text, data):
             return text, "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # a file cut mid-character (a copy or a download that stopped): keep the text before the cut
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            text = data[: exc.start].decode("utf-8")
+            if text and not _gbk_posing_as_utf8(text, data[: exc.start]):
+                log.warning("%s: the last character was cut off; the text before it is kept", name)
+                return text, "utf-8"
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -335,7 +347,7 @@ def _table_rows(table: Table) -> list[str]:
 # ---------------------------------------------------------------- PDF
 
 
-def _load_pdf(name: str, data: bytes) -> LoadedText:
+def _load_pdf(name: str, data: bytes, limits: Limits) -> LoadedText:
     encrypted = DocumentError(f"{name}: PDF is encrypted", f"{name}：PDF 文件已加密，请提供未加密版本")
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -351,7 +363,9 @@ def _load_pdf(name: str, data: bytes) -> LoadedText:
         raise DocumentError(
             f"{name}: corrupt or truncated PDF ({exc})", f"{name}：PDF 文件已损坏或不完整"
         ) from exc
+    check_count(name, "pages", "页", n_pages, limits.pages, "PA_MAX_PDF_PAGES")
     texts: list[str] = []
+    chars = 0
     failed = 0
     for i in range(n_pages):
         try:
@@ -360,6 +374,8 @@ def _load_pdf(name: str, data: bytes) -> LoadedText:
             log.warning("%s: page %d: text extraction failed: %s", name, i + 1, exc)
             page_text, failed = "", failed + 1
         texts.append(_NEWLINES.sub("\n", page_text).translate(_RADICALS))
+        chars += len(texts[-1])
+        check_count(name, "characters", "字", chars, limits.chars, "PA_MAX_DOC_CHARS")  # stop reading early
     if n_pages and failed == n_pages:
         raise DocumentError(
             f"{name}: corrupt PDF, no page could be read", f"{name}：PDF 文件已损坏，无法读取任何页面"
@@ -379,8 +395,9 @@ def _load_pdf(name: str, data: bytes) -> LoadedText:
 # ---------------------------------------------------------------- DOC / WPS
 
 
-def _load_legacy_word(name: str, data: bytes, kind: str | None, fmt: str) -> LoadedText:
+def _load_legacy_word(name: str, data: bytes, kind: str | None, fmt: str, limits: Limits) -> LoadedText:
     if kind == "zip":  # a .docx under an old name
+        check_zip(name, data, limits)
         return _load_docx(name, data, fmt)
     if kind == "html":  # Word's "save as web page", often published as .doc
         loaded = _load_html(name, data)
@@ -395,7 +412,9 @@ def _load_legacy_word(name: str, data: bytes, kind: str | None, fmt: str) -> Loa
             f"{name}：读取 .{fmt} 文件需要安装 LibreOffice（apt-get install -y libreoffice-writer），"
             "或将文件另存为 .docx 后上传",
         )
-    return _load_docx(name, _convert_to_docx(name, data, soffice), fmt)
+    converted = _convert_to_docx(name, data, soffice)
+    check_zip(name, converted, limits)
+    return _load_docx(name, converted, fmt)
 
 
 def _convert_to_docx(name: str, data: bytes, soffice: str) -> bytes:
@@ -451,7 +470,8 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def _check_suffix(name: str) -> str:
+def check_suffix(name: str) -> str:
+    """The lower-case suffix of ``name``; raises :class:`UnsupportedFileType` (415) for one no loader reads."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))

@@ -12,6 +12,7 @@ from ..knowledge.owners import extract_owners
 from ..knowledge.targets import extract_targets
 from ..models import Chunk, Document, LoadedText, Owner, Section, Target
 from .chunker import chunk_document
+from .limits import Limits, check_count
 from .loaders import load_bytes
 from .normalise import clean_text
 from .outline import parse_outline
@@ -42,7 +43,8 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def prepare_document(
-    filename: str, data: bytes, source: str, max_chars: int, doc_id: str | None = None
+    filename: str, data: bytes, source: str, max_chars: int, doc_id: str | None = None,
+    limits: Limits | None = None,
 ) -> PreparedDocument:
     """Turn a file's bytes into a :class:`PreparedDocument`.
 
@@ -52,16 +54,20 @@ def prepare_document(
         source: where it is stored, recorded so the index can be rebuilt.
         max_chars: chunk size cap.
         doc_id: forced id (else derived from the file name).
+        limits: caps on characters, pages, chunks and records (defaults when None).
     Raises:
         UnsupportedFileType, DocumentError, MissingDependency: from the loaders.
+        LimitExceeded: the document expands past a cap.
     """
     sha = sha256_bytes(data)
-    loaded = load_bytes(filename, data)
-    return prepare_loaded(filename, loaded, sha, source, max_chars, doc_id)
+    limits = limits or Limits()
+    loaded = load_bytes(filename, data, limits)
+    return prepare_loaded(filename, loaded, sha, source, max_chars, doc_id, limits)
 
 
 def prepare_loaded(
-    filename: str, loaded: LoadedText, sha: str, source: str, max_chars: int, doc_id: str | None = None
+    filename: str, loaded: LoadedText, sha: str, source: str, max_chars: int, doc_id: str | None = None,
+    limits: Limits | None = None,
 ) -> PreparedDocument:
     """The part of :func:`prepare_document` after loading (used directly by tests)."""
     text = clean_text(loaded.text)
@@ -75,6 +81,8 @@ def prepare_loaded(
     chunks = chunk_document(did, text, outline, loaded_for_pages, max_chars)
     if not chunks:
         raise DocumentError(f"{filename}: no text to index", f"{filename}：没有可索引的文字")
+    limits = limits or Limits()
+    check_count(filename, "chunks", "段落", len(chunks), limits.chunks, "PA_MAX_DOC_CHUNKS")
     document = Document(
         doc_id=did,
         filename=Path(filename).name,
@@ -89,6 +97,8 @@ def prepare_loaded(
     )
     targets = extract_targets(document, outline.root, chunks)
     owners = extract_owners(document, outline.root, chunks)
+    check_count(filename, "target and owner records", "记录", len(targets) + len(owners), limits.records,
+                "PA_MAX_DOC_RECORDS")
     return PreparedDocument(document, outline.root, chunks, targets, owners)
 
 

@@ -11,6 +11,7 @@ from ..errors import PolicyAssistantError
 from ..models import Answer, Message
 from .context import PageContext
 from .format import answer_html
+from .safe import shown, shown_lines
 
 EXAMPLES = [
     "到2025年农村居民人均可支配收入目标是多少?",
@@ -55,13 +56,13 @@ def make_respond(ctx: PageContext) -> Any:
         try:
             for event in ctx.service.ask_stream(question, _history(turns)):
                 if event["type"] == "delta":
-                    text += event["text"]
-                    messages[-1] = {"role": "assistant", "content": text}
+                    text += event["text"]  # document text: shown inert while it streams, as in the final answer
+                    messages[-1] = {"role": "assistant", "content": shown_lines(text)}
                     yield "", list(messages), list(messages), turns
                 elif event["type"] == "answer":
                     final = event["answer"]
         except PolicyAssistantError as exc:
-            messages[-1] = {"role": "assistant", "content": f"出错了：{exc.message_zh}"}
+            messages[-1] = {"role": "assistant", "content": f"出错了：{shown(exc.message_zh)}"}
             yield "", list(messages), list(messages), turns
             return
         if final is not None:

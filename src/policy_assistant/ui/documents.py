@@ -10,6 +10,7 @@ import gradio as gr
 from ..errors import PolicyAssistantError
 from .context import PageContext
 from .format import DOCUMENT_HEADERS, document_rows
+from .safe import shown
 
 FILE_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
 # Asks before deleting; a cancelled dialog sends no document id, and the handler then does nothing.
@@ -36,18 +37,19 @@ def upload_files(ctx: PageContext, files: list[str] | None, progress: gr.Progres
         try:
             size = Path(path).stat().st_size
             if size > limit:
-                lines.append(f"【失败】{name}：文件大小 {size / 2**20:.1f} MB，超过上限 {ctx.settings.max_upload_mb:g} MB")
+                lines.append(f"【失败】{shown(name)}：文件大小 {size / 2**20:.1f} MB，超过上限 {ctx.settings.max_upload_mb:g} MB")
                 continue
             data = Path(path).read_bytes()
             with ctx.write_lock:
                 doc, report = ctx.service.upload(name, data)
         except PolicyAssistantError as exc:
-            lines.append(f"【失败】{name}：{exc.message_zh}")
+            lines.append(f"【失败】{shown(name)}：{shown(exc.message_zh)}")
             continue
         except OSError as exc:
-            lines.append(f"【失败】{name}：无法读取文件（{exc.strerror or exc}）")
+            lines.append(f"【失败】{shown(name)}：无法读取文件（{shown(str(exc.strerror or exc))}）")
             continue
-        lines.append(f"【成功】{name}：已加入，可以提问了（《{doc.title}》，{doc.n_chunks} 个段落，文件ID {doc.doc_id}）")
+        lines.append(f"【成功】{shown(name)}：已加入，可以提问了（《{shown(doc.title)}》，{doc.n_chunks} 个段落，"
+                     f"文件ID {shown(doc.doc_id)}）")
     progress((len(files), len(files)), desc="完成")
     return "\n\n".join(lines)
 
@@ -60,8 +62,8 @@ def delete_document(ctx: PageContext, doc_id: str | None) -> str:
         with ctx.write_lock:
             ctx.service.delete(doc_id)
     except PolicyAssistantError as exc:
-        return f"【失败】删除失败：{exc.message_zh}"
-    return f"【成功】已删除文件 {doc_id}，不再据此回答问题。"
+        return f"【失败】删除失败：{shown(exc.message_zh)}"
+    return f"【成功】已删除文件 {shown(doc_id)}，不再据此回答问题。"
 
 
 def build_documents_tab(ctx: PageContext, on_change: list[tuple[Any, list[Any]]]) -> Any:

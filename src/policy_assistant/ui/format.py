@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from ..answer.compose import reading_note
 from ..models import Answer, Citation, Document, Target
+from .safe import shown, shown_lines
 
 TARGET_HEADERS = ["年份", "指标", "目标值", "时间表述", "文件", "章节", "页码", "原文"]
 DOCUMENT_HEADERS = ["标题", "文件名", "格式", "发文机关", "日期", "章节数", "段落数", "页数", "文件ID"]
@@ -16,20 +16,20 @@ def citation_html(n: int, c: Citation) -> str:
     """One source as a collapsible block: document, section path and page in the summary, the quote inside."""
     where = " › ".join(c.section_path) or "正文"
     page = f" · 第{c.page}页" if c.page else ""
-    quote = html.escape(c.quote).replace("\n", "<br>")
+    quote = shown_lines(c.quote)
     return (
-        f'<details class="pa-cite"><summary><b>[{n}]</b> 《{html.escape(c.title.strip("《》"))}》'
-        f" › {html.escape(where)}{page}</summary>"
+        f'<details class="pa-cite"><summary><b>[{n}]</b> 《{shown(c.title.strip("《》"))}》'
+        f" › {shown(where)}{page}</summary>"
         f'<div class="pa-quote">“{quote}”</div></details>'
     )
 
 
 def answer_html(answer: Answer) -> str:
     """The answer text, then its sources (each collapsible), as a chat message."""
-    text = html.escape(answer.answer).replace("\n", "<br>")
+    text = shown_lines(answer.answer)
     note = reading_note(answer).strip()  # a corrected typo or a follow-up read in context: show how it was read
     if note:
-        text = f'<div class="pa-resolved">{html.escape(note)}</div>{text}'
+        text = f'<div class="pa-resolved">{shown(note)}</div>{text}'
     if not answer.citations:
         return text
     cites = "".join(citation_html(i, c) for i, c in enumerate(answer.citations, 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import threading
 from typing import Any
@@ -17,6 +18,7 @@ from .context import PageContext
 from .documents import build_documents_tab
 from .duties import build_duties_tab
 from .ledger import build_ledger_tab
+from .safe import shown
 
 TITLE = "政策文件问答助手"
 CSS = """
@@ -64,9 +66,27 @@ def _intro(ctx: PageContext) -> str:
         docs = ctx.service.documents()
     except Exception:  # noqa: BLE001 - the page must open even without an index
         return "索引尚未就绪，请稍候刷新页面。"
-    names = "、".join(f"《{d.title.strip('《》')}》" for d in docs[:6]) + ("等" if len(docs) > 6 else "")
+    names = "、".join(f"《{shown(d.title.strip('《》'))}》" for d in docs[:6]) + ("等" if len(docs) > 6 else "")
     return (f"用中文直接提问，答案均摘自已收录的 **{len(docs)}** 份政策文件，并注明出处（文件、章节、原文）。"
             f"<br><small>已收录：{names}</small>")
+
+
+LOGIN_FAIL_DELAY_S = 0.5
+
+
+def throttled_auth(keys: list[str], delay_s: float = LOGIN_FAIL_DELAY_S) -> Any:
+    """The page's login check: a right key passes at once; wrong ones are answered one at a time, each after
+    ``delay_s``, so guessing runs at most 1/delay_s keys a second however many are sent together."""
+    failures = asyncio.Lock()
+
+    async def auth(_user: str, password: str) -> bool:
+        if any(hmac.compare_digest(password.encode(), k.encode()) for k in keys):
+            return True
+        async with failures:
+            await asyncio.sleep(delay_s)
+        return False
+
+    return auth
 
 
 def mount_page(app: FastAPI, service: PolicyService, settings: Settings, write_lock: threading.Lock) -> FastAPI:
@@ -86,10 +106,7 @@ def mount_page(app: FastAPI, service: PolicyService, settings: Settings, write_l
     page = build_page(ctx)
     page.queue(default_concurrency_limit=2)
     keys = settings.api_key_list
-    auth: Any = None
-    if keys:
-        def auth(_user: str, password: str) -> bool:
-            return any(hmac.compare_digest(password.encode(), k.encode()) for k in keys)
+    auth: Any = throttled_auth(keys) if keys else None
 
     return gr.mount_gradio_app(
         app, page, path=settings.ui_path, auth=auth,

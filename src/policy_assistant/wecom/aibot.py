@@ -82,7 +82,7 @@ class AiBotCallback:
             data = json.loads(self.crypto.decrypt_json(body, p.msg_signature, p.timestamp, p.nonce))
             if not isinstance(data, dict):
                 raise WeComCryptoError("AI-bot payload is not an object", "企业微信消息格式错误")
-        except ValueError as exc:  # json.JSONDecodeError of the decrypted text
+        except (ValueError, RecursionError) as exc:  # json.JSONDecodeError of the decrypted text
             return error_response(
                 WeComCryptoError(f"AI-bot payload is not JSON: {exc}", "企业微信消息格式错误")
             )

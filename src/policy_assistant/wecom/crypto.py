@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import string
 import struct
@@ -24,6 +25,10 @@ from policy_assistant.errors import BadInput, ConfigError, Unauthorized
 PAD_BLOCK = 32
 _RANDOM_ALPHABET = string.ascii_letters + string.digits
 _MAX_ENCRYPT_CHARS = 1_000_000
+
+
+_ENCRYPT_FIELD = re.compile(r'"encrypt"\s*:\s*"([A-Za-z0-9+/=]+)"')
+MAX_ENCRYPT_SCAN = 1 << 20
 
 
 class WeComSignatureError(Unauthorized):
@@ -279,11 +284,12 @@ class WeComCrypto:
             The decrypted JSON text.
         """
         if not isinstance(body, dict):
-            try:
-                body = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise WeComCryptoError("WeCom body is not JSON", "企业微信消息格式错误") from exc
-        encrypt = body.get("encrypt") if isinstance(body, dict) else None
+            # the signature is checked before the body is parsed: the one field is found by pattern, so an
+            # unsigned body (100k-deep JSON, say) is never handed to the JSON parser
+            raw = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            found = _ENCRYPT_FIELD.search(raw[:MAX_ENCRYPT_SCAN])
+            body = {"encrypt": found.group(1)} if found else {}
+        encrypt = body.get("encrypt")
         if not isinstance(encrypt, str) or not encrypt:
             raise WeComCryptoError("WeCom JSON body has no 'encrypt'", "企业微信消息格式错误")
         self.check_signature(msg_signature, timestamp, nonce, encrypt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from policy_assistant.answer.compose import reading_note
+from policy_assistant.inert import wecom_inert
 from policy_assistant.models import Answer, Citation, Target
 
 PATH_SEP = " › "
@@ -22,7 +23,7 @@ def format_citation(number: int, citation: Citation) -> str:
     Returns:
         The line, without a trailing newline.
     """
-    parts = [citation.title.strip(), *(s.strip() for s in citation.section_path if s.strip())]
+    parts = [wecom_inert(citation.title.strip()), *(wecom_inert(s.strip()) for s in citation.section_path if s.strip())]
     # A heading path already starting with the title would print it twice.
     if len(parts) > 1 and parts[1] == parts[0]:
         parts.pop(1)
@@ -42,7 +43,7 @@ def format_answer(answer: Answer, *, max_sources: int = MAX_SOURCES) -> str:
     Returns:
         WeCom markdown. Unanswered questions get the engine's text and no 来源 list.
     """
-    body = reading_note(answer) + (answer.answer.strip() or "抱歉，没有在已收录的文件中找到答案。")
+    body = wecom_inert(reading_note(answer) + (answer.answer.strip() or "抱歉，没有在已收录的文件中找到答案。"))
     if not answer.answered or not answer.citations:
         return body
     lines = [body, "", "**来源**"]
@@ -71,10 +72,11 @@ def format_targets_digest(targets: Iterable[Target], year: int, *, title: str | 
         return f"**{heading}**\n暂无 {year} 年到期的量化目标。"
     lines = [f"**{heading}**（共 {len(due)} 项）"]
     for i, t in enumerate(due[:MAX_TARGETS], start=1):
-        where = PATH_SEP.join([t.doc_title, *t.section_path[-1:]])
+        where = wecom_inert(PATH_SEP.join([t.doc_title, *t.section_path[-1:]]))
         page = f" (第{t.page}页)" if t.page is not None else ""
-        owners = f"，牵头：{'、'.join(t.owners)}" if t.owners else ""
-        lines.append(f'> {i}. {t.indicator}：<font color="info">{t.figure()}</font>{owners} — {where}{page}')
+        owners = f"，牵头：{wecom_inert('、'.join(t.owners))}" if t.owners else ""
+        lines.append(f'> {i}. {wecom_inert(t.indicator)}：<font color="info">{wecom_inert(t.figure())}</font>{owners}'
+                     f" — {where}{page}")
     if len(due) > MAX_TARGETS:
         lines.append(f"> …另有 {len(due) - MAX_TARGETS} 项")
     return "\n".join(lines)
