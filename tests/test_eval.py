@@ -195,7 +195,7 @@ def test_dataset_loads_and_derives_doc_id_and_sections(tmp_path: Path) -> None:
         ({**GOOD, "expected_facts": [[]]}, "non-empty list"),
         ({**GOOD, "expected_facts": []}, "at least one expected fact"),
         ({**GOOD, "answerable": False, "kind": "unanswerable"}, "expected_facts []"),
-        ({**GOOD, "kind": "unanswerable"}, "exactly when kind"),
+        ({**GOOD, "kind": "unanswerable"}, "kind 'unanswerable' needs"),
         ({**GOOD, "history": [{"role": "bot", "content": "x"}]}, "role"),
         ({**GOOD, "alt_sections": "二"}, "alt_sections"),
     ],

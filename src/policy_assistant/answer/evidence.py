@@ -17,22 +17,34 @@ _GAP_HAN = 3
 _GAP_MARKS = "、“”\"()（）"
 
 
-def full_forms(term: str, text: str, limit: int = 2) -> list[str]:
+def full_forms(term: str, text: str, limit: int = 2, gap: int = _GAP_HAN, shortest: int = 3) -> list[str]:
     """Longer wordings in ``text`` that ``term`` abbreviates: 村委会 → 村(居)民委员会, 千万工程 → 千村示范、万村整治”工程.
 
-    The term's characters must appear in order, first and last included, each gap at most three Han
-    characters; terms under three characters are never treated as abbreviations (too ambiguous).
+    The term's characters must appear in order, first and last included, each gap at most ``gap`` Han
+    characters; terms under ``shortest`` characters are not treated as abbreviations (too ambiguous,
+    see :func:`spoken_forms` for the two-character words the library never uses).
     """
-    if not 3 <= len(term) <= 6 or not _HAN_TERM.fullmatch(term):
+    if not shortest <= len(term) <= 6 or not _HAN_TERM.fullmatch(term):
         return []
     counts: dict[str, int] = {}
     for m in _subsequence(term).finditer(text):
         form = m.group(0)
         gaps = m.groups()
-        if form != term and all(sum(1 for ch in g if ch not in _GAP_MARKS) <= _GAP_HAN and
+        if form != term and all(sum(1 for ch in g if ch not in _GAP_MARKS) <= gap and
                                 all("\u4e00" <= ch <= "\u9fff" or ch in _GAP_MARKS for ch in g) for g in gaps):
             counts[form] = counts.get(form, 0) + 1
     return sorted(counts, key=lambda e: -counts[e])[:limit]
+
+
+SPOKEN_GAP = 4  # "挖路" → 挖掘农村公路
+
+
+def spoken_forms(term: str, text: str) -> list[str]:
+    """The library's wordings of a two-character spoken word it never uses itself: 违建 → 违法建设,
+    运维 → 运行维护, 超层 → 超过批准层, 挖路 → 挖掘农村公路 (the characters in order, each gap at most four)."""
+    if len(term) != 2 or term in text:
+        return []
+    return full_forms(term, text, gap=SPOKEN_GAP, shortest=2)
 
 
 @lru_cache(maxsize=4096)

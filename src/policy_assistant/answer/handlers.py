@@ -29,7 +29,7 @@ from .question import (
     typed_figures,
 )
 from .roles import asked_roles
-from .scope import contrast_conflict, indicator_conflict
+from .scope import asked_indicators, contrast_conflict, indicator_conflict
 from .units import UnitClass, asked_unit, states_figure, states_unit
 from .weights import load_weights
 
@@ -289,7 +289,8 @@ class Handlers:
                 chosen.append(t)
         # a question asking for two things ("建几条，产值多少"): answer the part the first match leaves open
         places = set(place_names(q.norm))  # "浙江…从多少缩小到多少": the place is not a second thing asked
-        multi = len(QUANTITY.findall(q.frame)) >= 2 or bool(re.search(r"各|分别|以及|和[^，。？?]*(多少|几)", q.norm))
+        multi = (len(QUANTITY.findall(q.frame)) >= 2 or bool(re.search(r"各|分别|以及|和[^，。？?]*(多少|几)", q.norm))
+                 or len(asked_indicators(q.norm)) >= 2)  # "流转规模和试点个数"
         for _ in range(2 if multi else 0):
             said = " ".join(f"{t.scope} {t.clause} {' '.join(t.norm_section_path)}" for t in chosen)
             rest = [w for w in q.terms if self.stats.in_corpus(w) and term_match(w, said) < 1.0 and w not in places]
@@ -398,6 +399,11 @@ class Handlers:
             # "X是…的主管部门": a record of the form the role names states the role in its own words
             states = " ".join(f for r in roles if o.form in r.get("fit_forms", ()) for f in r["forms"])
             cov = coverage(terms, sentence + " " + o.task + " " + states, self.stats)
+            # the document's title says what each of its clauses is about ("龙游县农村生活污水治理设施…办法"):
+            # it lends part of its words, so a short clause of a titled regulation is not read out of context
+            share = self.weights.owner.get("title_share", 0.0)
+            cov = max(cov, (1 - share) * cov + share * coverage(
+                terms, sentence + " " + o.task + " " + states + " " + normalise_line(o.doc_title), self.stats))
             # "负责公共处理设施建设，并加强对户内…的指导": the task proper comes before 并/同时
             head = re.split(r"[,，;；]|并|同时", normalise_line(o.task))[0]
             cov -= SECONDARY_TASK_PENALTY * (1 - coverage(terms, head, self.stats))

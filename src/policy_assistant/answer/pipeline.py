@@ -9,6 +9,7 @@ trace with a stable rule id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,17 @@ from ..index.snapshot import lexical_text
 from ..ingest.normalise import normalise_line, normalise_query
 from ..retrieve.planner import unknown_acts, without_doc_names
 from .compose import Citations, display
-from .evidence import foreign_terms, with_full_forms, with_wholes
-from .question import ORG, QUANTITY, analyse, content_terms, question_script, without_fillers
+from .evidence import foreign_terms, spoken_forms, with_full_forms, with_wholes
+from .question import (
+    ASKING,
+    FRAME_WORDS,
+    ORG,
+    QUANTITY,
+    analyse,
+    content_terms,
+    question_script,
+    without_fillers,
+)
 from .record import AskRecord
 from .spelling import frame_typos
 
@@ -94,6 +104,22 @@ def plan(engine: AnswerEngine, rec: AskRecord) -> None:
     elif rec.followup_docs:
         rec.log("plan", "plan.followup_documents", ",".join(sorted(rec.followup_docs)))
     q.terms = without_fillers(q.terms, engine.stats.in_corpus)
+    spoken_words = {t for t in q.terms if engine.retriever.colloquial.expand_terms([t]) != [t]}  # 房子: known
+    recut = recut_absent(q.terms, q.norm, lambda w: engine.stats.in_corpus(w) or w in spoken_words)
+    added = [t for t in recut if t not in q.terms]
+    if recut != q.terms:
+        # "运维归", "农|房盖": pieces jieba glued across word edges, cut again on the library's own words
+        rec.log("plan", "plan.recut", f"{q.terms} → {recut}")
+        q.terms = recut
+    spoken = {t: spoken_forms(t, engine.stats.text) for t in q.terms
+              if ALT not in t and t not in spoken_words and not engine.stats.in_corpus(t)}
+    spoken = {t: forms for t, forms in spoken.items() if forms}
+    if spoken:
+        # "违建" → 违法建设: a spoken short form of the library's wording, searched and matched in that wording
+        rec.log("plan", "plan.spoken_form", "; ".join(f"{t} → {'、'.join(f)}" for t, f in spoken.items()))
+        q.terms = [ALT.join([t, *spoken[t]]) if t in spoken else t for t in q.terms]
+        added += [f for forms in spoken.values() for f in forms]
+    rec.resolved_query_extra = " ".join(added)
     if rec.in_conversation and q.kind != "locate":
         # a follow-up read in context: the asker's own topic words say what is new, so they count twice
         own = {t for t in content_terms(normalise_query(rec.question)) if engine.stats.in_corpus(t)}
@@ -104,7 +130,7 @@ def plan(engine: AnswerEngine, rec: AskRecord) -> None:
         for org in (t for t in q.terms if ORG.fullmatch(t)):
             query = normalise_query(query).replace(org, " ")
         query = query.replace("还是", " ")
-    rec.query = query
+    rec.query = query + (" " + rec.resolved_query_extra if rec.resolved_query_extra else "")
     if q.kind == "target" and QUANTITY.search(q.frame):
         # "养老床位要新增多少张": a figure of a thing the library never names is a figure it does not give
         absent = [t for t in q.terms if _absent_noun(engine, t, q.norm)]
@@ -121,12 +147,60 @@ def _absent_noun(engine: AnswerEngine, term: str, norm: str) -> bool:
         return False  # "全市", "杭州市": where, which the scope checks answer with the place named
     if engine.retriever.colloquial.expand_terms([term]) != [term]:
         return False
+    if len(term) == 2 and re.search(f"{re.escape(term[0])}[\u4e00-\u9fff]{{0,5}}{re.escape(term[1])}", engine.stats.text):
+        return False  # "挖路": a spoken compression of a wording the library uses ("挖掘公路")
     at = norm.find(term)
     if at < 0:
         return False
     end = at + len(term)
     straddling = [norm[at - 1:at + 1], norm[end - 1:end + 1]] if at > 0 else [norm[end - 1:end + 1]]
     return not any(len(w) == 2 and engine.stats.in_corpus(w) for w in straddling)
+
+
+RECUT_MAX = 6  # longest library word tried when cutting a glued piece again
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def recut_absent(terms: list[str], norm: str, in_corpus: Callable[[str], bool]) -> list[str]:
+    """Terms the library never uses, replaced by the library words found across their edges.
+
+    jieba glues words it does not know to their neighbours ("运维归" of "运维归哪个部门", "房盖" of
+    "农房盖超层了"). Around each such term (two characters either side), the question is cut again by
+    forward maximum matching on strings the library holds; the pieces overlapping the term replace it.
+    A term with no such piece is kept as it is.
+    """
+    out: list[str] = []
+    for t in terms:
+        at = norm.find(t)
+        if ALT in t or len(t) < 2 or at < 0 or not _CJK_RUN.fullmatch(t) or in_corpus(t):
+            out.append(t)
+            continue
+        hi = min(len(norm), at + len(t) + 2)
+        # from the term's own start first ("运维|归"); reaching left only when that finds nothing ("农|房盖")
+        pieces = _pieces(norm, at, hi, at, at + len(t), in_corpus) or _pieces(
+            norm, max(0, at - 2), hi, at, at + len(t), in_corpus)
+        new = [p for p in pieces if p not in out and p not in terms]
+        out.extend(new if new else [t])
+    return out
+
+
+def _pieces(norm: str, lo: int, hi: int, start: int, end: int, in_corpus: Callable[[str], bool]) -> list[str]:
+    """Library words cutting ``norm[lo:hi]`` by forward maximum matching that begin ``norm[start:end]`` or
+    reach into it from the left."""
+    i, out = lo, []
+    while i < hi:
+        size = next((n for n in range(min(RECUT_MAX, hi - i), 1, -1)
+                     if _CJK_RUN.fullmatch(norm[i:i + n]) and in_corpus(norm[i:i + n])), 0)
+        if not size:
+            i += 1
+            continue
+        piece = norm[i:i + size]
+        # a piece begins the term ("运维" of 运维归) or reaches into it from the left ("农房" of 农|房盖); one
+        # starting inside it ("年的" of 今年的, "制考核" of 河长制考核) is another word's tail, not a cut
+        if i <= start < i + size and piece not in FRAME_WORDS and not ASKING.fullmatch(piece):
+            out.append(piece)
+        i += size
+    return out
 
 
 def retrieve(engine: AnswerEngine, rec: AskRecord) -> None:

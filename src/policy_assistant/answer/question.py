@@ -51,7 +51,7 @@ FRAME_WORDS = frozenset(
 
 
 # "哪几句", "几点", "多少项", "什么样": how many or which, not what about
-_ASKING = re.compile(r"第?[哪几多少]+[个条句点项类种章节部分方面大些次天年月日周人名家所座户亩元倍成]*|什么样|怎么样|哪样|啥样"
+ASKING = re.compile(r"第?[哪几多少]+[个条句点项类种章节部分方面大些次天年月日周人名家所座户亩元倍成]*|什么样|怎么样|哪样|啥样"
                      r"|多长时间|多长|多久|几个?小时|几个?工作日|多少个?工作日|多少小时"
                      r"|最少|最多|至少|最高|最低|最长|最短|确实|真的|一定|到底|究竟|已经|另外|还要|能不能|可不可以|是不是|算不算"
                      r"|干什么|干啥|干嘛|做什么|做啥|搞什么|管什么|有啥|是啥|啥意思")
@@ -197,11 +197,15 @@ _YES_NO = re.compile(r"能不能|能否|可不可以|是不是|有没有|会不�
 _FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会去来说该得对和与跟向从")
 
 
+# "法里说的乡村", "条例中": where the asker read it (a document by its genre), not what it is about
+_IN_DOCUMENT = re.compile(r"(?:法|法律|条例|方案|文件|办法|意见|报告|规划|通知|规定)(?:里面?|中|当中|内|上)")
+
+
 def content_terms(norm: str) -> list[str]:
     """The topic words of a normalised text: jieba tokens minus function/frame words and years."""
     out = []
     for t in tokenize(tidy_query(_YES_NO.sub(" ", _WHICH_N.sub(" ", norm)))):
-        if t in FRAME_WORDS or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii() or _ASKING.fullmatch(t):
+        if t in FRAME_WORDS or _IN_DOCUMENT.fullmatch(t) or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii() or ASKING.fullmatch(t):
             continue
         if len(t) == 2 and (t[0] in _FUNCTION_CHARS or t[1] in _FUNCTION_CHARS) and not word_known(t):
             continue

@@ -28,6 +28,7 @@ class AskRecord:
     doc_ids: set[str] | None = None  # documents the question names
     followup_docs: set[str] | None = None  # documents a follow-up stays with
     query: str = ""  # what the retriever searches for
+    resolved_query_extra: str = ""  # library words recut from glued pieces, added to the search
     hits: list[Hit] = field(default_factory=list)
     cites: Citations | None = None
     answer: Answer | None = None

@@ -54,36 +54,41 @@ def contrast_conflict(q_norm: str, text: str) -> tuple[str, str] | None:
 
 
 @lru_cache(maxsize=4096)  # asked once per candidate record: the question's reading is the same each time
-def asked_indicator(q_norm: str) -> tuple[str, str] | None:
-    """(modifier, indicator word) a question names ("森林覆盖率" → 森林, 覆盖率; "粮食总产量" → 粮食, 总产量)."""
+def asked_indicators(q_norm: str) -> tuple[tuple[str, str], ...]:
+    """Every (modifier, indicator word) a question names, in order ("森林覆盖率" → 森林, 覆盖率;
+    "流转规模和试点个数" → (流转, 规模), (试点, 个数))."""
     tokens = [t for t in words(q_norm) if t.strip()]
     heads = slot_vocabulary()["heads"]
+    found: list[tuple[str, str]] = []
     for i, tok in enumerate(tokens):
         head = next((h for h in heads if tok.endswith(h)), None)
         if head is None:
             continue
         own = tok[: -len(head)]
         if len(own) >= 2:
-            return own, head
+            found.append((own, head))
+            continue
         j = i - 1
         while j >= 0 and (tokens[j] in FRAME_WORDS or re.fullmatch(r"\d+年?|年|的|[，,]", tokens[j])
                           or place_names(tokens[j]) or _EXTENT.match(tokens[j])):
             j -= 1
         if j >= 0 and len(tokens[j]) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", tokens[j]):
-            return tokens[j], tok
-        return None
-    return None
+            found.append((tokens[j], tok))
+    return tuple(found)
 
 
 def indicator_conflict(q_norm: str, text: str) -> str | None:
-    """The indicator the question names when ``text`` states another one ("森林覆盖率" vs "污水处理设施覆盖率")."""
-    asked = asked_indicator(q_norm)
-    if asked is None:
-        return None
-    modifier, name = asked
-    # an abbreviation the asker uses ("国标" for 国家标准) has its characters in order in the record's wording
-    spread = ".{0,4}".join(re.escape(ch) for ch in modifier)
-    return None if modifier in text or re.search(spread, text) else modifier + name
+    """The indicator the question names when ``text`` states another one ("森林覆盖率" vs "污水处理设施覆盖率").
+
+    A question naming several ("流转规模和试点个数") conflicts only with a text stating none of them.
+    """
+    asked = asked_indicators(q_norm)
+    for modifier, _name in asked:
+        # an abbreviation the asker uses ("国标" for 国家标准) has its characters in order in the record's wording
+        spread = ".{0,4}".join(re.escape(ch) for ch in modifier)
+        if modifier in text or re.search(spread, text):
+            return None
+    return asked[0][0] + asked[0][1] if asked else None
 
 # "义乌市李祖村", "安吉县余村": villages named after their county or town
 _VILLAGE = re.compile(r"(?<=[市县区镇乡])([\u4e00-\u9fff]{1,3}村)(?![民委级庄集])")

@@ -21,7 +21,8 @@ class Weights:
 
     target: dict[str, float]  # feature name → weight of the target-record scorer
     min_support: dict[str, float]  # question kind → support below which the documents "do not say"
-    owner: dict[str, float]  # owner-record scorer: role_form (bonus for the role asked, malus for another)
+    owner: dict[str, float]  # owner-record scorer: role_form (bonus for the role asked, malus for another),
+    # title_share (how much of a clause's support may come from its document's title)
     fitted_on: tuple[str, ...] = ()  # the development sets the weights were fit on
 
     def target_score(self, features: dict[str, float]) -> float:

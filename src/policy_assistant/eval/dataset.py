@@ -11,7 +11,8 @@ from ..errors import BadInput
 from ..ingest.prepare import make_doc_id
 from ..models import Message
 
-KINDS = ("target", "owner", "list", "date", "general", "penalty", "followup", "unanswerable")
+KINDS = ("target", "owner", "approval", "list", "definition", "date", "deadline", "general", "penalty", "followup",
+         "unanswerable")
 _REQUIRED = ("id", "question", "answerable", "expected_facts", "kind")
 
 
@@ -102,8 +103,8 @@ def parse_item(row: Any, where: str = "row") -> EvalItem:
         raise _error(where, "'answerable' must be true or false")
     facts = _facts(row["expected_facts"], where)
     answerable: bool = row["answerable"]
-    if answerable != (row["kind"] != "unanswerable"):
-        raise _error(where, "'answerable' must be false exactly when kind is 'unanswerable'")
+    if answerable and row["kind"] == "unanswerable":  # other kinds may be unanswerable: the kind is the question's shape
+        raise _error(where, "kind 'unanswerable' needs 'answerable': false")
     if answerable and not facts:
         raise _error(where, "an answerable question needs at least one expected fact group")
     if not answerable and facts:

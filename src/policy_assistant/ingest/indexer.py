@@ -500,7 +500,7 @@ def _free_id(base: str, sha: str, taken: dict[str, Any], uploads_dir: Path) -> s
     candidate, n = base, 1
     while True:
         holder = taken.get(candidate)
-        if holder is None and not (uploads_dir / candidate).exists():
+        if holder is None:  # a folder without a document is debris of an interrupted upload: reused
             return candidate
         if holder is not None and holder.sha256 == sha and _is_under(Path(holder.source), uploads_dir):
             return candidate
