@@ -238,6 +238,9 @@ def test_leftover_upload_folders_are_tidied_at_start(tmp_path: Path) -> None:
     assert sorted(done) == [".old-1234abcd.plan", ".tmp-abc"]
     assert sorted(p.name for p in uploads.iterdir()) == ["kept", "plan"]  # the unfinished swap is put back
     assert (uploads / "plan" / "plan.txt").exists()
+    (uploads / "killed-upload").mkdir()  # an upload killed before it was published: no document has its id
+    assert clean_uploads_dir(uploads, live_ids={"kept", "plan"}) == ["killed-upload"]
+    assert sorted(p.name for p in uploads.iterdir()) == ["kept", "plan"]
 
 
 def test_a_utf8_text_cut_mid_character_keeps_its_text() -> None:

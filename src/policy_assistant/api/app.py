@@ -84,6 +84,10 @@ def create_app(
         if warm:
             try:
                 await run_in_threadpool(warm_up, service)
+                live = {d.doc_id for d in service.documents()}
+                orphans = clean_uploads_dir(service.uploads_dir, live) if settings.store == "faiss" else []
+                if orphans:  # (with Milvus another worker may be mid-upload: left alone)
+                    log.info("upload folders with no document removed: %s", ", ".join(orphans))
             except Exception as exc:  # noqa: BLE001 - keep serving; /healthz reports the problem
                 log.exception("start-up failed")
                 app.state.startup_error = str(exc)

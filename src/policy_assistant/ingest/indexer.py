@@ -443,8 +443,10 @@ def _records_changed(prev: Snapshot, docs: dict[str, PreparedDocument]) -> bool:
     return key(targets) != key(prev.targets) or key(owners) != key(prev.owners)
 
 
-def clean_uploads_dir(uploads_dir: Path) -> list[str]:
-    """Tidy after a kill: drop half-written ``.tmp-*`` folders, put back a ``.old-*`` whose swap never finished.
+def clean_uploads_dir(uploads_dir: Path, live_ids: set[str] | None = None) -> list[str]:
+    """Tidy after a kill: drop half-written ``.tmp-*`` folders, put back a ``.old-*`` whose swap never finished,
+    and, given the ids of the live index, drop upload folders no document comes from (an upload killed
+    before it was published).
 
     Returns:
         The names removed or restored (for the log).
@@ -452,6 +454,11 @@ def clean_uploads_dir(uploads_dir: Path) -> list[str]:
     done: list[str] = []
     if not uploads_dir.is_dir():
         return done
+    if live_ids is not None:
+        for entry in sorted(uploads_dir.iterdir()):
+            if entry.is_dir() and not entry.name.startswith(".") and entry.name not in live_ids:
+                shutil.rmtree(entry, ignore_errors=True)
+                done.append(entry.name)
     for entry in sorted(uploads_dir.iterdir()):
         if entry.name.startswith(".tmp-"):
             shutil.rmtree(entry, ignore_errors=True)
