@@ -50,3 +50,17 @@ def test_a_question_naming_two_indicators_conflicts_only_with_a_text_stating_nei
 
 def test_where_the_asker_read_it_is_not_a_topic_word() -> None:
     assert content_terms("法里说的乡村到底指什么") == ["乡村"]
+
+
+def test_a_whole_word_on_the_left_is_not_cut_into() -> None:
+    # "农民|干活": jieba's left word is whole, so no piece reaches from it into 干活
+    assert recut_absent(["干活"], "让农民干活挣钱", lambda w: w in "农民干好农民自主干") == ["干活"]
+
+
+def test_a_thing_of_a_genre_is_not_a_document_of_it() -> None:
+    from policy_assistant.retrieve.planner import DocRef, doc_hint
+
+    docs = [DocRef("plan", "某区乡村振兴实施方案(2023-2027年)"), DocRef("law", "中华人民共和国乡村振兴促进法")]
+    assert doc_hint("河道管理范围划界方案报谁批", docs) is None  # 划界方案: another thing called 方案
+    assert doc_hint("那个方案里托位要新增多少个", docs) == {"plan"}
+    assert doc_hint("工钱和待遇法律上怎么保障", docs) == {"law"}

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..index.lexical import ALT, place_names, word_tag
+from ..index.lexical import ALT, place_names, word_tag, words
 from ..index.snapshot import lexical_text
 from ..ingest.normalise import normalise_line, normalise_query
 from ..retrieve.planner import unknown_acts, without_doc_names
@@ -111,8 +111,8 @@ def plan(engine: AnswerEngine, rec: AskRecord) -> None:
         # "运维归", "农|房盖": pieces jieba glued across word edges, cut again on the library's own words
         rec.log("plan", "plan.recut", f"{q.terms} → {recut}")
         q.terms = recut
-    spoken = {t: spoken_forms(t, engine.stats.text) for t in q.terms
-              if ALT not in t and t not in spoken_words and not engine.stats.in_corpus(t)}
+    spoken = {t: spoken_forms(t, engine.stats.text) for t in q.terms  # ("河里" is where, not a short form)
+              if ALT not in t and t not in spoken_words and not engine.stats.in_corpus(t) and t[-1] not in _LOCATIVE}
     spoken = {t: forms for t, forms in spoken.items() if forms}
     if spoken:
         # "违建" → 违法建设: a spoken short form of the library's wording, searched and matched in that wording
@@ -158,6 +158,8 @@ def _absent_noun(engine: AnswerEngine, term: str, norm: str) -> bool:
 
 
 RECUT_MAX = 6  # longest library word tried when cutting a glued piece again
+_LOCATIVE = set("里边上中内外旁头")
+_FUNCTION_START = set("要是在和与对向把被将就也都还的了着过会能可想")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -170,15 +172,22 @@ def recut_absent(terms: list[str], norm: str, in_corpus: Callable[[str], bool]) 
     A term with no such piece is kept as it is.
     """
     out: list[str] = []
+    orphans, pos = set(), 0  # where jieba left a single character standing alone
+    for w in words(norm):
+        if len(w) == 1 and _CJK_RUN.fullmatch(w):
+            orphans.add(pos)
+        pos += len(w)
     for t in terms:
         at = norm.find(t)
         if ALT in t or len(t) < 2 or at < 0 or not _CJK_RUN.fullmatch(t) or in_corpus(t):
             out.append(t)
             continue
         hi = min(len(norm), at + len(t) + 2)
-        # from the term's own start first ("运维|归"); reaching left only when that finds nothing ("农|房盖")
-        pieces = _pieces(norm, at, hi, at, at + len(t), in_corpus) or _pieces(
-            norm, max(0, at - 2), hi, at, at + len(t), in_corpus)
+        # from the term's own start first ("运维|归"); reaching left only when that finds nothing and jieba
+        # left one character orphaned right before it ("农|房盖"; not "农民|干活", whose left word is whole)
+        pieces = _pieces(norm, at, hi, at, at + len(t), in_corpus)
+        if not pieces and at - 1 in orphans:
+            pieces = _pieces(norm, at - 1, hi, at, at + len(t), in_corpus)
         new = [p for p in pieces if p not in out and p not in terms]
         out.extend(new if new else [t])
     return out
@@ -195,6 +204,9 @@ def _pieces(norm: str, lo: int, hi: int, start: int, end: int, in_corpus: Callab
             i += 1
             continue
         piece = norm[i:i + size]
+        if i < start and piece[0] in _FUNCTION_START:
+            i += size  # "要建" of 要|建座: a function word's tail reaching in is no better than the glued piece
+            continue
         # a piece begins the term ("运维" of 运维归) or reaches into it from the left ("农房" of 农|房盖); one
         # starting inside it ("年的" of 今年的, "制考核" of 河长制考核) is another word's tail, not a cut
         if i <= start < i + size and piece not in FRAME_WORDS and not ASKING.fullmatch(piece):

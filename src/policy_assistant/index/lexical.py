@@ -24,7 +24,9 @@ STOPWORDS = frozenset(
 
 # words jieba tags as places that name no particular place
 GENERIC_PLACES = frozenset(["城镇", "城市", "城乡", "乡村", "农村", "村庄", "乡镇", "社区", "街道", "山区", "平原", "沿海", "海岛",
-                            "全国", "全省", "全市", "全区", "各地", "地方", "当地", "本地", "国内", "国外", "境外", "城郊", "郊区", "东西", "南北", "上下"])
+                            "全国", "全省", "全市", "全区", "各地", "地方", "当地", "本地", "国内", "国外", "境外", "城郊", "郊区", "东西", "南北", "上下",
+                            # kinds of land and water jieba tags as places: what a rule is about, not where
+                            "山塘", "池塘", "山林", "河里"])
 
 
 @lru_cache(maxsize=1)

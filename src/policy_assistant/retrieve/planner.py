@@ -69,7 +69,9 @@ def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
         if m:
             ids = {d.doc_id for d in docs if title_pat.search(d.title)}
             if ids and len(ids) < len(docs):
-                return _narrowed(ids, norm_question[:m.start()], docs)
+                if title_pat.pattern != "方案" or norm_question[m.end():m.end() + 1] in _IN:
+                    return _narrowed(ids, norm_question[:m.start()], docs) or ids
+                return _narrowed(ids, norm_question[:m.start()], docs) or None
     return _by_district(norm_question, docs)
 
 
@@ -82,7 +84,15 @@ def _narrowed(ids: set[str], before: str, docs: list[DocRef]) -> set[str]:
             found = {d.doc_id for d in docs if d.doc_id in ids and words[-size:] in d.title}
             if found:
                 return found
+        if words[-1] not in _POINTING:
+            # "划界方案", "应急预案": the words before the genre word name another thing of that genre, which
+            # no title of the library holds; the question names no document
+            return set()
     return ids
+
+
+_POINTING = set("个份篇部的这那该本此")
+_IN = set("里中上内")  # "方案里": in the document of that genre  # "那个方案", "这份条例": pointing at a document, not naming one
 
 
 def _by_district(norm_question: str, docs: list[DocRef]) -> set[str] | None:
