@@ -190,14 +190,14 @@ def test_models_lists_one_model(client: TestClient) -> None:
 
 def test_chat_completion_appends_numbered_sources_and_returns_citations(client: TestClient) -> None:
     r = client.post("/v1/chat/completions", json={
-        "model": "anything", "temperature": 0.2,
+        "model": "policy-assistant", "temperature": 0.2,
         "messages": [{"role": "system", "content": "你是助手"}, {"role": "user", "content": INCOME_Q}],
     })
     assert r.status_code == 200
     body = r.json()
-    assert body["object"] == "chat.completion" and body["model"] == "anything"
+    assert body["object"] == "chat.completion" and body["model"] == "policy-assistant"
     content = body["choices"][0]["message"]["content"]
-    assert "5.7万元" in content and "\n\n来源：\n[1] 《" in content
+    assert "5.7万元" in content and "\n\n来源：\n- [1] 《" in content
     assert body["citations"][0]["doc_id"] == MAIN_DOC and body["answered"] is True
     assert body["choices"][0]["finish_reason"] == "stop" and body["usage"]["completion_tokens"] == len(content)
 

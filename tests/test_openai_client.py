@@ -26,7 +26,7 @@ def test_chat_completion_answers_with_numbered_sources_and_citations(client: ope
     resp = client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": QUESTION}])
     content = resp.choices[0].message.content or ""
     assert "5.7万元" in content
-    assert "\n\n来源：\n[1] 《" in content and "二、总体目标" in content
+    assert "\n\n来源：\n- [1] 《" in content and "二、总体目标" in content
     citations = (resp.model_extra or {})["citations"]
     assert citations and citations[0]["doc_id"] == "yuhang-qianwan-plan-2023-2027" and "5.7" in citations[0]["quote"]
     assert resp.choices[0].finish_reason == "stop" and resp.usage is not None
@@ -57,3 +57,41 @@ def test_client_with_and_without_the_api_key(built_settings, real_service) -> No
         right = openai.OpenAI(base_url="http://testserver/v1", api_key="secret-key", http_client=http, max_retries=0)
         resp = right.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": QUESTION}])
         assert "5.7万元" in (resp.choices[0].message.content or "")
+
+
+def test_max_tokens_cuts_the_content_with_finish_reason_length(client: openai.OpenAI) -> None:
+    resp = client.chat.completions.create(model="policy-assistant", max_tokens=20,
+                                          messages=[{"role": "user", "content": QUESTION}])
+    assert resp.choices[0].finish_reason == "length" and len(resp.choices[0].message.content or "") == 20
+    chunks = list(client.chat.completions.create(model="policy-assistant", max_tokens=20, stream=True,
+                                                 messages=[{"role": "user", "content": QUESTION}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert len(text) == 20 and chunks[-1].choices[0].finish_reason == "length"
+
+
+@pytest.mark.parametrize("extra", [{"n": 2}, {"tools": [{"type": "function", "function": {"name": "f"}}]},
+                                   {"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}}])
+def test_what_cannot_be_honoured_is_refused_with_400(client: openai.OpenAI, extra: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": QUESTION}],
+                                       **extra)
+
+
+def test_an_unknown_model_is_404_and_validation_errors_have_the_error_shape(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
+    with pytest.raises(openai.UnprocessableEntityError) as err:
+        client.chat.completions.create(model="policy-assistant", messages=[])
+    assert err.value.body and "message" in err.value.body  # type: ignore[operator]
+
+
+def test_cors_preflight_from_a_configured_origin(built_settings, real_service) -> None:  # type: ignore[no-untyped-def]
+    settings = built_settings.model_copy(update={"cors_origins": "http://lobe.example"})
+    with TestClient(create_app(settings, real_service, ui=False, warm=False)) as http:
+        r = http.options("/v1/chat/completions", headers={
+            "Origin": "http://lobe.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type"})
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "http://lobe.example"
+        other = http.options("/v1/chat/completions", headers={
+            "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+        assert other.headers.get("access-control-allow-origin") != "http://evil.example"

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
@@ -108,6 +109,9 @@ def create_app(
     app.state.startup_error = None
     install_error_handler(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
+    if settings.cors_origin_list:  # browser-side clients (LobeChat, a web page of another team)
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["*"],
+                           allow_headers=["*"], expose_headers=["Location"])
 
     app.include_router(routes_ask.health_router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])

@@ -45,14 +45,30 @@ def sources_text(citations: list[Citation]) -> str:
         page = f"（第{c.page}页）" if c.page else ""
         quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[:QUOTE_CHARS] + "……"
         title = markdown_inert(c.title.strip("《》"))
-        lines.append(f"[{i}] 《{title}》 {markdown_inert(path)}{page}".rstrip())
-        lines.append(f"    “{markdown_inert(quote)}”")
+        # a Markdown list: each source an item, its quote a hard-broken line of the same item
+        lines.append(f"- [{i}] 《{title}》 {markdown_inert(path)}{page}".rstrip() + "  ")
+        lines.append(f"  “{markdown_inert(quote)}”")
     return "\n".join(lines)
 
 
 def chat_content(answer: Answer) -> str:
     """What the assistant message says: the answer, then its sources."""
     return markdown_inert(reading_note(answer) + answer.answer) + sources_text(answer.citations)
+
+
+def _check_request(body: ChatCompletionRequest) -> None:
+    """Refuse what this service cannot honour, rather than ignore it silently."""
+    if body.model and body.model != MODEL_ID:
+        raise NotFound(f"model {body.model!r} not found; use {MODEL_ID!r} (GET /v1/models)",
+                       f"没有模型 {body.model}，请使用 {MODEL_ID}")
+    if body.n is not None and body.n > 1:
+        raise BadInput("n > 1 is not supported: one answer per question", "不支持一次生成多个回答（n 须为 1）")
+    if body.tools:
+        raise BadInput("tools (function calling) are not supported", "不支持工具调用（tools）")
+    kind = (body.response_format or {}).get("type", "text")
+    if kind != "text":
+        raise BadInput(f"response_format {kind!r} is not supported; answers are text with sources",
+                       "不支持该输出格式（response_format），回答为带来源的文本")
 
 
 def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
@@ -106,19 +122,24 @@ def _model_card() -> dict[str, Any]:
 )
 async def chat_completions(body: ChatCompletionRequest, service: Service) -> Any:
     """Answer the last user message; works with the official ``openai`` client unchanged."""
+    _check_request(body)
     question, history = split_messages(body)
     model = body.model or MODEL_ID
+    limit = body.max_completion_tokens or body.max_tokens
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
         answer = await run_in_threadpool(service.ask, question, history)
         content = chat_content(answer)
+        finish = "stop"
+        if limit is not None and len(content) > limit:
+            content, finish = content[:limit], "length"
         return JSONResponse({
             "id": completion_id,
             "object": "chat.completion",
             "created": created,
             "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
             "usage": _usage(body, content),
             **_extra(answer),
         })
@@ -135,20 +156,30 @@ async def chat_completions(body: ChatCompletionRequest, service: Service) -> Any
     async def events() -> AsyncIterator[str]:
         yield chunk({"role": "assistant", "content": ""})
         streamed: list[str] = []
+        left = limit
+
+        def take(text: str) -> str:
+            nonlocal left
+            if left is None:
+                return text
+            text, left = text[:left], max(0, left - len(text))
+            return text
+
         try:
             pending = [first] if first is not None else []
             async for event in _chain(pending, rest):
                 if event["type"] == "delta":
-                    text = markdown_inert(event["text"])  # document text, inert as in chat_content
-                    streamed.append(text)
-                    yield chunk({"content": text})
+                    text = take(markdown_inert(event["text"]))  # document text, inert as in chat_content
+                    if text:
+                        streamed.append(text)
+                        yield chunk({"content": text})
                 elif event["type"] == "answer":
                     answer: Answer = event["answer"]
-                    sources = sources_text(answer.citations)
+                    sources = take(sources_text(answer.citations))
                     if sources:
                         streamed.append(sources)
                         yield chunk({"content": sources})
-                    yield chunk({}, "stop", **_extra(answer))
+                    yield chunk({}, "length" if left == 0 else "stop", **_extra(answer))
         except PolicyAssistantError as exc:
             yield sse_event(error_body(exc))
         if include_usage:

@@ -40,7 +40,12 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str | None = Field(None, description="Any name is accepted; answers always come from this service.")
+    model: str | None = Field(None, description="`policy-assistant` (see /v1/models); omitted means the same.")
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: dict[str, Any] | None = None
+    max_tokens: int | None = Field(None, ge=1, description="Cut the content at this many tokens (characters); finish_reason `length`.")
+    max_completion_tokens: int | None = Field(None, ge=1, description="The newer name of `max_tokens`.")
+    n: int | None = Field(None, ge=1, description="Only 1 is supported.")
+    tools: list[Any] | None = Field(None, description="Not supported: a non-empty list is refused (400).")
+    response_format: dict[str, Any] | None = Field(None, description="Only `{\"type\": \"text\"}` is supported.")
