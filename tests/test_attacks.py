@@ -342,3 +342,20 @@ def test_every_error_has_one_shape(client: TestClient) -> None:
         body = r.json()
         assert set(body) == {"error"} and {"code", "message", "message_zh"} <= set(body["error"]), (r.status_code, body)
     assert json.loads(client.get("/v1/nowhere").text)["error"]["code"] == "not_found"
+
+
+def test_core_documents_are_removed_only_with_an_admin_key(client: TestClient, writable_settings) -> None:  # type: ignore[no-untyped-def]
+    core = next(d for d in client.get("/v1/documents").json()["documents"] if d["source"] == "library")
+    before = counts(client)
+    r = client.delete(f"/v1/documents/{core['doc_id']}")  # no PA_ADMIN_KEYS: core documents are never removed
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden" and "管理员" in r.json()["error"]["message_zh"]
+    assert counts(client) == before
+    settings = writable_settings.model_copy(update={"admin_keys": "admin-secret"})
+    with TestClient(create_app(settings, ui=False, warm=False)) as admin_client:
+        doc = upload(admin_client, "河道保洁细则.txt", RULES.encode()).json()["document"]
+        for key in (None, "wrong"):  # with admin keys set, every removal needs one
+            headers = {"X-Admin-Key": key} if key else {}
+            assert admin_client.delete(f"/v1/documents/{doc['doc_id']}", headers=headers).status_code == 403
+            assert admin_client.delete(f"/v1/documents/{core['doc_id']}", headers=headers).status_code == 403
+        r = admin_client.delete(f"/v1/documents/{doc['doc_id']}", headers={"X-Admin-Key": "admin-secret"})
+        assert r.status_code == 200

@@ -135,6 +135,7 @@ def test_documents_tab_uploads_and_deletes(page: Any, tmp_path: Path, live_serve
     assert "【成功】某某市农村公厕管理办法.txt" in result.inner_text()
     page.locator("#pa-documents").get_by_text("某某市农村公厕管理办法").first.wait_for()
     assert httpx.get(live_server.url + "/healthz").json()["documents"] == 6
+    page.wait_for_function("() => /收录的\\s*6\\s*份/.test(document.querySelector('#pa-intro').innerText)")  # count follows
 
     page.locator("#pa-delete-choice input").click()
     page.get_by_role("option", name="某某市农村公厕管理办法").click()

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     max_body_kb: int = Field(1024, description="Largest JSON request body, in KB (413 above); uploads have PA_MAX_UPLOAD_MB.")
     max_history_turns: int = Field(20, description="Earlier messages kept for follow-ups; older ones are dropped.")
     max_message_chars: int = Field(4000, description="Characters kept of each earlier message (the question itself is capped separately).")
+    admin_keys: str | None = Field(None, description="Comma-separated admin keys; when set, removing any document needs one (X-Admin-Key header, or the page's 管理员密钥). Unset: uploads may be removed, core documents never.")
     cors_origins: str | None = Field(None, description="Comma-separated origins allowed to call the API from a browser (e.g. a LobeChat page); '*' for any.")
     host: str = Field("127.0.0.1", description="Bind address of `serve`.")
     port: int = Field(8000, description="Port of `serve`.")
@@ -107,6 +108,11 @@ class Settings(BaseSettings):
     def api_key_list(self) -> list[str]:
         """Configured API keys, stripped, empty ones dropped."""
         return [k.strip() for k in (self.api_keys or "").split(",") if k.strip()]
+
+    @property
+    def admin_key_list(self) -> list[str]:
+        """``PA_ADMIN_KEYS``, split and stripped."""
+        return [k.strip() for k in (self.admin_keys or "").split(",") if k.strip()]
 
     @property
     def cors_origin_list(self) -> list[str]:

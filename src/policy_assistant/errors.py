@@ -29,6 +29,12 @@ class Unauthorized(PolicyAssistantError):
     status = 401
 
 
+class Forbidden(PolicyAssistantError):
+    """Known caller, not allowed: removing a document without the admin key (403)."""
+
+    status = 403
+
+
 class NotFound(PolicyAssistantError):
     """The named document or resource does not exist (404)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
 import time
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .answer.cache import AnswerCache
 from .config import Settings
-from .errors import BadInput
+from .errors import BadInput, Forbidden
 from .index.encoders import Encoder, create_encoder
 from .index.snapshot import Snapshot
 from .index.vectorstore import create_index_store
@@ -107,10 +108,31 @@ class PolicyService:
         self._refresh()
         return self.snapshot.doc_by_id[doc_id], report
 
-    def delete(self, doc_id: str) -> IngestReport:
+    def delete(self, doc_id: str, admin_key: str | None = None) -> IngestReport:
+        """Remove a document. With ``PA_ADMIN_KEYS`` set every removal needs one of them; without, uploads may
+        be removed and core (library) documents never.
+
+        Raises:
+            Forbidden: no right admin key. NotFound: no such document.
+        """
+        self.check_removal(doc_id, admin_key)
         report = self.indexer.delete(doc_id, self.uploads_dir)
         self._refresh()
         return report
+
+    def check_removal(self, doc_id: str, admin_key: str | None) -> None:
+        """Raise :class:`Forbidden` unless ``admin_key`` may remove ``doc_id`` (see :meth:`delete`)."""
+        keys = self.settings.admin_key_list
+        if keys:
+            given = (admin_key or "").encode()
+            if not any(hmac.compare_digest(given, k.encode()) for k in keys):
+                raise Forbidden("removing a document needs an admin key (X-Admin-Key, PA_ADMIN_KEYS)",
+                                "删除文件需要管理员密钥")
+            return
+        doc = self.snapshot.doc_by_id.get(doc_id)
+        if doc is not None and not _is_under(Path(doc.source), self.uploads_dir):
+            raise Forbidden("core documents can be removed only with an admin key: set PA_ADMIN_KEYS",
+                            "核心文件只能由管理员删除（需配置管理员密钥 PA_ADMIN_KEYS）")
 
     def public_document(self, doc: Document) -> dict[str, Any]:
         """A document as shown to clients: no server paths (``source`` says only where it came from)."""

@@ -9,7 +9,7 @@ import threading
 from collections.abc import AsyncGenerator, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -197,12 +197,15 @@ async def list_jobs(jobs: Annotated[JobRunner, Depends(get_jobs)]) -> dict[str, 
     return {"count": len(listed), "jobs": listed}
 
 
-@router.delete("/documents/{doc_id}", summary="Remove a document from the index")
+@router.delete("/documents/{doc_id}", summary="Remove a document from the index",
+               responses={403: {"description": "No admin key (PA_ADMIN_KEYS), or a core document without one"}})
 async def delete_document(
     doc_id: str,
     service: Service,
     lock: Annotated[threading.Lock, Depends(get_write_lock)],
+    x_admin_key: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    """Remove one document (an uploaded file is deleted too); 404 when the id is unknown."""
-    report = await run_in_threadpool(_locked, lock, service.delete, doc_id)
+    """Remove one document (an uploaded file is deleted too); 404 when the id is unknown. With `PA_ADMIN_KEYS`
+    set, send one as `X-Admin-Key`; without, uploads may be removed and core documents never (403)."""
+    report = await run_in_threadpool(_locked, lock, service.delete, doc_id, x_admin_key)
     return {"deleted": doc_id, "report": report.to_dict()}

@@ -14,7 +14,8 @@ from .safe import shown
 
 FILE_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
 # Asks before deleting; a cancelled dialog sends no document id, and the handler then does nothing.
-CONFIRM_DELETE_JS = "(docId) => (docId && confirm('确定要删除该文件吗？删除后将不再据此回答问题。')) ? docId : null"
+CONFIRM_DELETE_JS = ("(docId, key) => [(docId && confirm('确定要删除该文件吗？删除后将不再据此回答问题。')) ? docId : null,"
+                     " key]")
 
 
 def summary(ctx: PageContext) -> str:
@@ -54,13 +55,13 @@ def upload_files(ctx: PageContext, files: list[str] | None, progress: gr.Progres
     return "\n\n".join(lines)
 
 
-def delete_document(ctx: PageContext, doc_id: str | None) -> str:
-    """Remove one document from the index."""
+def delete_document(ctx: PageContext, doc_id: str | None, admin_key: str | None = None) -> str:
+    """Remove one document from the index (an admin key as :meth:`PolicyService.delete` asks)."""
     if not doc_id:
         return "未删除任何文件：请先在下拉列表中选择文件，并在弹出的对话框中点击“确定”。"
     try:
         with ctx.write_lock:
-            ctx.service.delete(doc_id)
+            ctx.service.delete(doc_id, admin_key or None)
     except PolicyAssistantError as exc:
         return f"【失败】删除失败：{shown(exc.message_zh)}"
     return f"【成功】已删除文件 {shown(doc_id)}，不再据此回答问题。"
@@ -82,6 +83,7 @@ def build_documents_tab(ctx: PageContext, on_change: list[tuple[Any, list[Any]]]
                          column_widths=["30%", "18%", "6%", "12%", "9%", "6%", "6%", "5%", "8%"])
     with gr.Row(equal_height=True):
         choice = gr.Dropdown([], label="选择要删除的文件", scale=4, elem_id="pa-delete-choice")
+        admin = gr.Textbox(label="管理员密钥（删除核心文件时需要）", type="password", scale=2, elem_id="pa-admin-key")
         delete = gr.Button("删除所选文件", variant="stop", scale=1, elem_id="pa-delete")
 
     def listing() -> tuple[Any, ...]:
@@ -99,7 +101,7 @@ def build_documents_tab(ctx: PageContext, on_change: list[tuple[Any, list[Any]]]
     listing_outputs = [status_line, table, choice]
     event = upload.click(do_upload, files, [result, files], concurrency_limit=1, concurrency_id="write")
     event = event.then(listing, None, listing_outputs)
-    removal = delete.click(lambda d: delete_document(ctx, d), choice, result, js=CONFIRM_DELETE_JS,
+    removal = delete.click(lambda d, k: delete_document(ctx, d, k), [choice, admin], result, js=CONFIRM_DELETE_JS,
                            concurrency_limit=1, concurrency_id="write")
     removal = removal.then(listing, None, listing_outputs)
     for fn, outputs in on_change:

@@ -53,7 +53,8 @@ def build_page(ctx: PageContext) -> gr.Blocks:
                 duties_refresh, duties_outputs = build_duties_tab(ctx)
             with gr.Tab("文档管理", id="documents"):
                 listing, listing_outputs = build_documents_tab(
-                    ctx, [(ledger_refresh, ledger_outputs), (duties_refresh, duties_outputs)])
+                    ctx, [(ledger_refresh, ledger_outputs), (duties_refresh, duties_outputs),
+                          (lambda: _intro(ctx), [intro])])  # the library count follows uploads and deletes
         page.load(lambda: _intro(ctx), None, intro)
         page.load(ledger_refresh, None, ledger_outputs)
         page.load(duties_refresh, None, duties_outputs)
