@@ -95,3 +95,35 @@ def test_cors_preflight_from_a_configured_origin(built_settings, real_service) -
         other = http.options("/v1/chat/completions", headers={
             "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
         assert other.headers.get("access-control-allow-origin") != "http://evil.example"
+
+
+OPEN_WEBUI_TITLE = """### Task:
+Generate a concise, 3-5 word title with an emoji summarizing the chat history.
+### Guidelines:
+- The title should clearly represent the main theme or subject of the conversation.
+### Output:
+JSON format: { "title": "your concise title here" }
+### Chat History:
+<chat_history>
+USER: 到2025年农村居民人均可支配收入目标是多少?
+ASSISTANT: 到2025年，农村居民人均可支配收入达到5.7万元[1]。
+</chat_history>"""
+
+
+def test_a_title_generation_prompt_gets_a_short_title_not_a_refusal(client: openai.OpenAI) -> None:
+    import json
+
+    resp = client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": OPEN_WEBUI_TITLE}])
+    title = json.loads(resp.choices[0].message.content or "{}")["title"]
+    assert 0 < len(title) <= 16 and title.startswith("到2025年") and "没有" not in title
+    tags = client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": OPEN_WEBUI_TITLE.replace(
+        "Generate a concise, 3-5 word title with an emoji summarizing", "Generate 1-3 broad tags categorizing the main themes of").replace(
+        '{ "title": "your concise title here" }', '{ "tags": ["tag1"] }')}])
+    assert json.loads(tags.choices[0].message.content or "{}")["tags"]
+
+
+def test_a_question_wrapped_in_a_rag_template_is_answered_as_the_question(client: openai.OpenAI) -> None:
+    wrapped = ("### Task:\nRespond to the user query using the provided context.\n<context>\n(检索到的内容)\n</context>\n"
+               f"<user_query>\n{QUESTION}\n</user_query>")
+    resp = client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": wrapped}])
+    assert "5.7万元" in (resp.choices[0].message.content or "")

@@ -25,6 +25,7 @@ from .deps import get_service
 from .errors import error_body
 from .schemas import ChatCompletionRequest
 from .sse import SSE_HEADERS, first_and_rest, sse_event
+from .task_prompts import task_reply, unwrap_query
 
 router = APIRouter(tags=["openai"])
 Service = Annotated[PolicyService, Depends(get_service)]
@@ -72,7 +73,8 @@ def _check_request(body: ChatCompletionRequest) -> None:
 
 
 def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
-    """The question (last user message) and the history before it (sources lists stripped)."""
+    """The question (last user message, unwrapped from a RAG template) and the history before it (sources
+    lists stripped)."""
     last = max((i for i, m in enumerate(body.messages) if m.role == "user"), default=None)
     if last is None:
         raise BadInput("no user message in 'messages'", "messages 中没有用户提问（role 为 user 的消息）")
@@ -81,7 +83,7 @@ def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
         if m.role in ("user", "assistant"):
             text = m.text().split("\n\n" + SOURCES_HEADING, 1)[0]
             history.append(Message(role=m.role, content=text))  # type: ignore[arg-type]
-    return body.messages[last].text(), history
+    return unwrap_query(body.messages[last].text()), history
 
 
 def _usage(body: ChatCompletionRequest, content: str) -> dict[str, int]:
@@ -95,6 +97,23 @@ def _extra(answer: Answer) -> dict[str, Any]:
         "answered": answer.answered,
         "answer_mode": answer.mode,
     }
+
+
+def _chore_response(body: ChatCompletionRequest, content: str, completion_id: str, created: int, model: str) -> Any:
+    if not body.stream:
+        return JSONResponse({
+            "id": completion_id, "object": "chat.completion", "created": created, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": _usage(body, content),
+        })
+
+    async def events() -> AsyncIterator[str]:
+        for delta, finish in (({"role": "assistant", "content": content}, None), ({}, "stop")):
+            yield sse_event({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        yield sse_event("[DONE]")
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.get("/models", summary="The one model this service offers (OpenAI format)")
@@ -128,6 +147,9 @@ async def chat_completions(body: ChatCompletionRequest, service: Service) -> Any
     limit = body.max_completion_tokens or body.max_tokens
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
+    chore = task_reply(question)
+    if chore is not None:  # a client naming or tagging the chat: answered as asked, not as a policy question
+        return _chore_response(body, chore, completion_id, created, model)
     if not body.stream:
         answer = await run_in_threadpool(service.ask, question, history)
         content = chat_content(answer)
