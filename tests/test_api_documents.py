@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api_helpers import counts, upload
 from policy_assistant.api.app import create_app
 
 REGULATION = """某某市农村公厕管理办法
@@ -31,16 +32,6 @@ INCOME_Q = "到2025年农村居民人均可支配收入目标是多少?"
 def client(writable_settings) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(create_app(writable_settings, ui=False)) as c:
         yield c
-
-
-def counts(client: TestClient) -> tuple[int, int, str]:
-    h = client.get("/healthz").json()
-    return h["documents"], h["chunks"], h["index_version"]
-
-
-def upload(client: TestClient, name: str, data: bytes, mime: str = "application/octet-stream") -> Any:
-    """Upload and wait for the indexing job (``?wait=true``: 201 or the file's error)."""
-    return client.post("/v1/documents", params={"wait": "true"}, files={"file": (name, data, mime)})
 
 
 def pdf_bytes(text: str | None, password: str | None = None) -> bytes:

@@ -107,19 +107,24 @@ class Settings(BaseSettings):
     @property
     def api_key_list(self) -> list[str]:
         """Configured API keys, stripped, empty ones dropped."""
-        return [k.strip() for k in (self.api_keys or "").split(",") if k.strip()]
+        return _comma_list(self.api_keys)
 
     @property
     def admin_key_list(self) -> list[str]:
         """``PA_ADMIN_KEYS``, split and stripped."""
-        return [k.strip() for k in (self.admin_keys or "").split(",") if k.strip()]
+        return _comma_list(self.admin_keys)
 
     @property
     def cors_origin_list(self) -> list[str]:
         """``PA_CORS_ORIGINS``, split and stripped."""
-        return [o.strip() for o in (self.cors_origins or "").split(",") if o.strip()]
+        return _comma_list(self.cors_origins)
 
     @property
     def llm_enabled(self) -> bool:
         """True when an OpenAI-compatible LLM is configured."""
         return bool(self.llm_base_url and self.llm_model)
+
+
+def _comma_list(value: str | None) -> list[str]:
+    """"a, b,,c" → ["a", "b", "c"]."""
+    return [v.strip() for v in (value or "").split(",") if v.strip()]

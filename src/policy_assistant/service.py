@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import threading
 import time
@@ -17,7 +16,9 @@ from .errors import BadInput, Forbidden
 from .index.encoders import Encoder, create_encoder
 from .index.snapshot import Snapshot
 from .index.vectorstore import create_index_store
+from .ingest.indexer import is_under
 from .ingest.normalise import normalise_query
+from .keys import key_is_valid
 from .models import Answer, Document, Duty, Hit, Message, Penalty, Target
 from .retrieve.hybrid import HybridRetriever, SearchFilter
 
@@ -124,21 +125,24 @@ class PolicyService:
         """Raise :class:`Forbidden` unless ``admin_key`` may remove ``doc_id`` (see :meth:`delete`)."""
         keys = self.settings.admin_key_list
         if keys:
-            given = (admin_key or "").encode()
-            if not any(hmac.compare_digest(given, k.encode()) for k in keys):
+            if not key_is_valid(admin_key or "", keys):
                 raise Forbidden("removing a document needs an admin key (X-Admin-Key, PA_ADMIN_KEYS)",
                                 "删除文件需要管理员密钥")
             return
         doc = self.snapshot.doc_by_id.get(doc_id)
-        if doc is not None and not _is_under(Path(doc.source), self.uploads_dir):
+        if doc is not None and not self.is_upload(doc):
             raise Forbidden("core documents can be removed only with an admin key: set PA_ADMIN_KEYS",
                             "核心文件只能由管理员删除（需配置管理员密钥 PA_ADMIN_KEYS）")
 
     def public_document(self, doc: Document) -> dict[str, Any]:
         """A document as shown to clients: no server paths (``source`` says only where it came from)."""
         d = doc.to_dict()
-        d["source"] = "upload" if _is_under(Path(doc.source), self.uploads_dir) else "library"
+        d["source"] = "upload" if self.is_upload(doc) else "library"
         return d
+
+    def is_upload(self, doc: Document) -> bool:
+        """True for a document uploaded through the API or page (False for a core, library document)."""
+        return is_under(Path(doc.source), self.uploads_dir)
 
     @property
     def uploads_dir(self) -> Path:
@@ -307,10 +311,3 @@ def _check_question(text: str, history: list[Message] | None = None) -> None:
     if len(text) > MAX_QUESTION_CHARS:
         raise BadInput(f"question longer than {MAX_QUESTION_CHARS} characters", f"问题过长（超过 {MAX_QUESTION_CHARS} 字）")
 
-
-def _is_under(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except (ValueError, OSError):
-        return False

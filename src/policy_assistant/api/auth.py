@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import Request
 
 from ..errors import Unauthorized
+from ..keys import key_is_valid
 
-
-def key_is_valid(token: str, keys: list[str]) -> bool:
-    """True when ``token`` is one of ``keys`` (constant-time comparison)."""
-    given = token.encode()
-    return any(hmac.compare_digest(given, k.encode()) for k in keys)
+__all__ = ["key_is_valid", "require_api_key"]
 
 
 def require_api_key(request: Request) -> None:

@@ -178,7 +178,7 @@ async def replace_document(
     doc = next((d for d in docs if d.doc_id == doc_id), None)
     if doc is None:
         raise NotFound(f"document {doc_id!r} not found", f"未找到文档 {doc_id}")
-    if service.public_document(doc)["source"] != "upload":
+    if not service.is_upload(doc):
         raise Conflict(f"{doc_id} is a core document; update its file in the corpus folder instead",
                        f"{doc_id} 是核心文件，不能通过上传替换，请在文件库目录中更新")
     return await _submit(request, settings, jobs, wait, replace=doc_id)

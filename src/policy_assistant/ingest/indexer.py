@@ -125,7 +125,7 @@ class Indexer:
                 for doc_id, prep in list(docs.items()):
                     src = Path(prep.document.source)
                     if (
-                        any(_is_under(src, d) for d in dirs)
+                        any(is_under(src, d) for d in dirs)
                         and str(src.resolve()) not in seen_sources
                         and not src.exists()
                     ):
@@ -182,7 +182,7 @@ class Indexer:
         if replace is not None:
             if replace not in taken:
                 raise NotFound(f"document {replace!r} not found", f"未找到文档 {replace}")
-            if not _is_under(Path(taken[replace].source), uploads_dir):
+            if not is_under(Path(taken[replace].source), uploads_dir):
                 raise Conflict(
                     f"{replace} is a core document; update its file in the corpus folder instead",
                     f"{replace} 是核心文件，不能通过上传替换，请在文件库目录中更新",
@@ -228,7 +228,7 @@ class Indexer:
             source = prev.doc_by_id[doc_id].source
             docs = [p for d, p in _reuse_all(prev).items() if d != doc_id]
             excluded = set(prev.manifest.get("excluded_sources", []))
-            if uploads_dir is not None and _is_under(Path(source), uploads_dir):
+            if uploads_dir is not None and is_under(Path(source), uploads_dir):
                 shutil.rmtree(Path(source).parent, ignore_errors=True)
             else:
                 excluded.add(str(Path(source).resolve()))  # keep it out of later folder ingests
@@ -242,7 +242,7 @@ class Indexer:
     def _upload_id(self, path: Path) -> str | None:
         """An uploaded file lives in ``uploads/<id>/<name>``: its folder is its id (collisions were settled then)."""
         uploads = self.settings.data_dir / "uploads"
-        if _is_under(path, uploads) and path.resolve().parent.parent == uploads.resolve():
+        if is_under(path, uploads) and path.resolve().parent.parent == uploads.resolve():
             return path.parent.name
         return None
 
@@ -474,7 +474,8 @@ def clean_uploads_dir(uploads_dir: Path, live_ids: set[str] | None = None) -> li
     return done
 
 
-def _is_under(path: Path, folder: Path) -> bool:
+def is_under(path: Path, folder: Path) -> bool:
+    """True when ``path`` lies inside ``folder`` (both resolved)."""
     try:
         path.resolve().relative_to(folder.resolve())
         return True
@@ -509,7 +510,7 @@ def _free_id(base: str, sha: str, taken: dict[str, Any], uploads_dir: Path) -> s
         holder = taken.get(candidate)
         if holder is None:  # a folder without a document is debris of an interrupted upload: reused
             return candidate
-        if holder is not None and holder.sha256 == sha and _is_under(Path(holder.source), uploads_dir):
+        if holder is not None and holder.sha256 == sha and is_under(Path(holder.source), uploads_dir):
             return candidate
         n += 1
         candidate = f"{base}-{n}"

@@ -25,6 +25,9 @@ DOC_GENRES = [
      re.compile(r"经验|报告|调研")),
     (re.compile(r"实施方案|方案"), re.compile(r"方案")),
 ]
+# genre words that also name ordinary things ("划界方案", "建设方案"): with words before them that no title
+# holds, they name no document
+COMMON_NOUN_GENRES = frozenset(["方案", "实施方案"])
 # a title stretch right before a genre word is the document's name ("千万工程那篇总结", "污水设施条例")
 _NAMES_GENRE = re.compile(r"(?:那篇|这篇|那份|这份|那个|这个|的)?(?:报告|总结|文章|条例|方案|意见|办法)")
 _AFTER_NAME = re.compile(r"(?:(?<=^)|(?<=\s))(?:规定的|规定|提出的|提出|里面的|里面|里的|中的|对于|关于|对|里|中|的)")
@@ -69,9 +72,10 @@ def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
         if m:
             ids = {d.doc_id for d in docs if title_pat.search(d.title)}
             if ids and len(ids) < len(docs):
-                if title_pat.pattern != "方案" or norm_question[m.end():m.end() + 1] in _IN:
-                    return _narrowed(ids, norm_question[:m.start()], docs) or ids
-                return _narrowed(ids, norm_question[:m.start()], docs) or None
+                narrowed = _narrowed(ids, norm_question[:m.start()], docs)
+                if narrowed or m.group(0) not in COMMON_NOUN_GENRES or norm_question[m.end():m.end() + 1] in _IN:
+                    return narrowed or ids
+                return None
     return _by_district(norm_question, docs)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import threading
 from typing import Any
 
@@ -12,6 +11,7 @@ from fastapi import FastAPI
 
 from ..config import Settings
 from ..feedback import FeedbackStore
+from ..keys import key_is_valid
 from ..service import PolicyService
 from .chat import build_chat_tab
 from .context import PageContext
@@ -81,7 +81,7 @@ def throttled_auth(keys: list[str], delay_s: float = LOGIN_FAIL_DELAY_S) -> Any:
     failures = asyncio.Lock()
 
     async def auth(_user: str, password: str) -> bool:
-        if any(hmac.compare_digest(password.encode(), k.encode()) for k in keys):
+        if key_is_valid(password, keys):
             return True
         async with failures:
             await asyncio.sleep(delay_s)
