@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from policy_assistant.answer.layout import plain_text
 from policy_assistant.api.app import create_app
 from policy_assistant.knowledge.export import TARGET_COLUMNS, target_row, targets_csv, targets_xlsx
 from policy_assistant.models import Answer
@@ -100,7 +101,9 @@ def test_ask_stream_sends_the_answer_then_citations_then_the_contract(client: Te
     assert names[0] == "delta" and names[-3:] == ["citations", "answer", "done"]
     text = "".join(d["text"] for n, d in events if n == "delta")
     answer = Answer.model_validate(events[-2][1])
-    assert text == answer.answer and "5.7万元" in text
+    # the deltas are the answer laid out figure-first (answer/layout.py), each piece naming its part
+    assert text == plain_text(answer) and "5.7万元" in text and text.startswith(answer.headline)
+    assert [d["part"] for n, d in events if n == "delta"][0] == "headline" and "5.7万元" in answer.headline
     assert events[-3][1]["citations"] == [c.model_dump(mode="json") for c in answer.citations]
 
 

@@ -32,7 +32,7 @@ from policy_assistant.ingest.loaders import decode_text
 from policy_assistant.ingest.prepare import prepare_document
 from policy_assistant.models import Answer, Citation, Message
 from policy_assistant.service import PolicyService
-from policy_assistant.ui.format import answer_html
+from policy_assistant.ui.format import answer_markdown, source_messages
 from policy_assistant.ui.page import throttled_auth
 
 RULES = "某某县农村河道保洁办法\n\n第一条 为加强农村河道保洁，制定本办法。\n第二条 县水利局负责全县农村河道保洁的监督考核。\n"
@@ -308,9 +308,13 @@ def hostile_answer() -> Answer:
 
 
 def test_document_html_and_links_are_inert_on_the_page() -> None:
-    html = answer_html(hostile_answer())
-    assert "<img" not in html and "](" not in html and "http://" not in html and "www.evil" not in html
-    assert "&lt;img" in html  # shown as characters
+    # chat messages are Markdown with HTML allowed: rendered as the page renders them, nothing is live
+    messages = [answer_markdown(hostile_answer()), *(m["content"] + m["metadata"]["title"]
+                                                     for m in source_messages(hostile_answer()))]
+    for message in messages:
+        rendered = MarkdownIt("commonmark", {"html": True}).render(message)
+        assert "<img" not in rendered and "<a " not in rendered and "&lt;img" in rendered
+        assert not re.search(r"(?<!\\)://", message) and "www.evil" not in message
 
 
 def test_document_html_and_links_are_inert_for_openai_clients_and_wecom() -> None:

@@ -127,3 +127,12 @@ def test_a_question_wrapped_in_a_rag_template_is_answered_as_the_question(client
                f"<user_query>\n{QUESTION}\n</user_query>")
     resp = client.chat.completions.create(model="policy-assistant", messages=[{"role": "user", "content": wrapped}])
     assert "5.7万元" in (resp.choices[0].message.content or "")
+
+
+def test_a_stream_says_how_a_corrected_question_was_read_and_leads_with_the_figure(client: openai.OpenAI) -> None:
+    chunks = list(client.chat.completions.create(
+        model="policy-assistant", messages=[{"role": "user", "content": "每年盘活闲置宅机地多少宗"}], stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    lines = [x for x in text.split("\n") if x.strip()]
+    assert lines[0] == "按“每年盘活闲置宅基地多少宗”理解："  # the reading line, in the stream too
+    assert lines[1].startswith("**") and "200宗" in lines[1]  # then the figure, bold

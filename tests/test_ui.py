@@ -17,12 +17,15 @@ from policy_assistant.api.app import create_app
 from policy_assistant.feedback import FeedbackStore
 from policy_assistant.models import Answer, Citation
 from policy_assistant.service import PolicyService
-from policy_assistant.ui.chat import THINKING, make_like, make_rate, make_respond
+from policy_assistant.ui.chat import THINKING, make_like, make_rate, make_reason, make_respond, restore
 from policy_assistant.ui.context import PageContext
+from policy_assistant.ui.conversations import ConversationStore
 from policy_assistant.ui.documents import delete_document, summary, upload_files
-from policy_assistant.ui.format import TARGET_HEADERS, answer_html, target_rows
+from policy_assistant.ui.export import export_docx, export_markdown
+from policy_assistant.ui.format import TARGET_HEADERS, answer_markdown, source_messages, target_rows
 from policy_assistant.ui.ledger import ALL, Exports, filter_choices, query_targets
 from policy_assistant.ui.page import build_page
+from policy_assistant.ui.passage import passage_html
 
 INCOME_Q = "到2025年农村居民人均可支配收入目标是多少?"
 REGULATION = "某某市农村公厕管理办法\n\n第一条 为加强管理，制定本办法。\n第二条 市城市管理局负责全市农村公厕的监督考核。\n"
@@ -34,8 +37,9 @@ def ctx(writable_settings) -> PageContext:  # type: ignore[no-untyped-def]
                        write_lock=threading.Lock(), feedback=FeedbackStore.in_data_dir(writable_settings.data_dir))
 
 
-def run_chat(ctx: PageContext, question: str, messages: list[dict[str, Any]], turns: list[Any]) -> list[tuple[Any, ...]]:
-    return list(make_respond(ctx)(question, messages, turns))
+def run_chat(ctx: PageContext, question: str, messages: list[dict[str, Any]], turns: list[Any],
+             session: str = "") -> list[tuple[Any, ...]]:
+    return list(make_respond(ctx)(question, messages, turns, session))
 
 
 def test_page_builds_with_three_tabs(ctx: PageContext) -> None:
@@ -44,23 +48,85 @@ def test_page_builds_with_three_tabs(ctx: PageContext) -> None:
     assert {"智能问答", "指标一览", "责任清单", "文档管理"} <= set(labels)
 
 
-def test_chat_streams_then_shows_the_answer_with_collapsible_citations(ctx: PageContext) -> None:
+def test_chat_streams_then_shows_the_figure_first_with_collapsible_sources(ctx: PageContext) -> None:
     steps = run_chat(ctx, INCOME_Q, [], [])
     box, chat, messages, turns = steps[0]
     assert box == "" and chat[-1]["content"] == THINKING and chat[-2] == {"role": "user", "content": INCOME_Q}
-    assert any("5.7万元" in s[1][-1]["content"] and "<details" not in s[1][-1]["content"] for s in steps[1:-1])
+    assert any("5.7万元" in s[1][-1]["content"] for s in steps[1:-1])  # streamed
     _, chat, messages, turns = steps[-1]
-    final = chat[-1]["content"]
-    assert "5.7万元" in final and final.count("<details") >= 1 and "二、总体目标" in final and "来源" in final
+    reply = chat[1]["content"]
+    first_line = reply.split("\n")[0]
+    assert first_line.startswith("**") and "5.7万元" in first_line and "2025" in first_line  # figure and year first
+    assert "出处：" in reply and "二、总体目标" in reply and "<" not in reply  # no HTML: copies as text
+    sources = chat[2:]
+    assert sources and all(m["metadata"]["title"].startswith("[") and "原文" in m["content"] for m in sources)
     assert chat == messages and len(turns) == 1 and turns[0]["message"] == 1
+    assert turns[0]["sources"] == list(range(2, 2 + len(sources)))
     assert Answer.model_validate(turns[0]["answer"]).answered
+
+
+def test_chat_offers_follow_ups_the_engine_answers(ctx: PageContext) -> None:
+    _, chat, _, turns = run_chat(ctx, "托位要新增多少个?", [], [])[-1]
+    options = [o["value"] for o in chat[1].get("options", [])]
+    assert 1 <= len(options) <= 3
+    history = [m for t in turns for m in ({"role": "user", "content": t["question"]},
+                                           {"role": "assistant", "content": t["answer"]["answer"]})]
+    from policy_assistant.models import Message
+    for q in options:  # each suggestion is answered in this conversation
+        assert ctx.service.ask(q, [Message(**m) for m in history]).answered, q
 
 
 def test_follow_up_uses_the_earlier_turns(ctx: PageContext) -> None:
     _, _, messages, turns = run_chat(ctx, INCOME_Q, [], [])[-1]
+    first = len(messages)
     _, chat, messages, turns = run_chat(ctx, "那2027年呢?", messages, turns)[-1]
-    assert len(chat) == 4 and len(turns) == 2 and turns[1]["message"] == 3
+    assert len(turns) == 2 and turns[1]["message"] == first + 1 and chat[first]["role"] == "user"
     assert "2027" in (turns[1]["answer"]["resolved_question"] or "")
+
+
+def test_conversation_is_kept_per_session_and_restored(ctx: PageContext) -> None:
+    session, chat, _, turns = restore(ctx, "")
+    assert len(session) == 32 and chat == [] and turns == []
+    _, _, messages, turns = run_chat(ctx, INCOME_Q, [], [], session)[-1]
+    again, chat, _, restored = restore(ctx, session)  # a reload
+    assert again == session and len(restored) == 1 and restored[0]["question"] == INCOME_Q
+    assert "5.7万元" in chat[1]["content"] and restored[0]["message"] == 1
+    assert restore(ctx, "0" * 32)[3] == []  # another browser sees nothing of it
+
+
+def test_conversation_store_rejects_bad_ids_and_keeps_the_last_turns(tmp_path: Path) -> None:
+    from policy_assistant.ui import conversations
+
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    with pytest.raises(ValueError):
+        store.add("../x", "q", {})
+    assert store.turns("'; DROP TABLE turns; --") == []
+    sid = "a" * 32
+    for i in range(conversations.MAX_TURNS + 5):
+        store.add(sid, f"q{i}", {"answer": str(i)})
+    kept = store.turns(sid)
+    assert len(kept) == conversations.MAX_TURNS and kept[-1][0] == f"q{conversations.MAX_TURNS + 4}"
+    store.clear(sid)
+    assert store.turns(sid) == []
+
+
+def test_conversation_exports_as_markdown_and_word(ctx: PageContext) -> None:
+    _, _, _, turns = run_chat(ctx, INCOME_Q, [], [])[-1]
+    md = export_markdown(turns).read_text(encoding="utf-8")
+    assert INCOME_Q in md and "5.7万元" in md and "原文" in md and "<" not in md
+    from docx import Document as Word
+
+    text = "\n".join(p.text for p in Word(str(export_docx(turns))).paragraphs)
+    assert INCOME_Q in text and "5.7万元" in text and "二、总体目标" in text
+
+
+def test_passage_view_opens_the_cited_section_with_the_quote_marked(ctx: PageContext) -> None:
+    _, _, _, turns = run_chat(ctx, INCOME_Q, [], [])[-1]
+    answer = Answer.model_validate(turns[0]["answer"])
+    html = passage_html(ctx.service.snapshot, answer.citations[0])
+    assert "<mark id='pa-hl'>" in html and "5.7" in html.split("<mark id='pa-hl'>")[1].split("</mark>")[0]
+    hostile = Citation(doc_id="d", title="《<script>x</script>》", section_path=[], quote="<img src=x onerror=alert(1)>")
+    assert "<img" not in passage_html(ctx.service.snapshot, hostile) and "<script>" not in passage_html(ctx.service.snapshot, hostile)
 
 
 def test_empty_question_changes_nothing(ctx: PageContext) -> None:
@@ -68,18 +134,24 @@ def test_empty_question_changes_nothing(ctx: PageContext) -> None:
     assert len(steps) == 1 and steps[0][1] == [] and steps[0][3] == []
 
 
-def test_thumbs_store_question_answer_and_rating(ctx: PageContext) -> None:
+def test_thumbs_store_question_answer_and_rating_and_a_dislike_asks_why(ctx: PageContext) -> None:
     _, _, _, turns = run_chat(ctx, INCOME_Q, [], [])[-1]
-    assert "感谢" in make_rate(ctx, True)(turns)
+    assert "感谢" in make_rate(ctx, True)(turns)[0]
     like = make_like(ctx)
-    assert "感谢" in like(turns, gr.LikeData(None, {"index": 1, "value": "x", "liked": False}))
-    assert "只能评价" in like(turns, gr.LikeData(None, {"index": 0, "value": "x", "liked": True}))
-    assert "取消" in like(turns, gr.LikeData(None, {"index": 1, "value": "x", "liked": ""}))  # un-selected
-    assert "还没有" in make_rate(ctx, False)([])
-    entries = ctx.feedback.entries(limit=2)
-    assert [e.rating for e in entries] == [-1, 1]
-    assert entries[0].question == INCOME_Q and "5.7万元" in entries[0].answer and entries[0].citations
-    assert entries[0].index_version and entries[0].source == "page"
+    note, row, entry = like(turns, gr.LikeData(None, {"index": 1, "value": "x", "liked": False}))
+    assert "感谢" in note and row["visible"] is True and entry
+    assert "只能评价" in like(turns, gr.LikeData(None, {"index": 0, "value": "x", "liked": True}))[0]
+    assert "感谢" in like(turns, gr.LikeData(None, {"index": 2, "value": "x", "liked": True}))[0]  # a source rates its answer
+    assert "取消" in like(turns, gr.LikeData(None, {"index": 1, "value": "x", "liked": ""}))[0]  # un-selected
+    assert "还没有" in make_rate(ctx, False)([])[0]
+    said, row, *_ = make_reason(ctx)(entry, "数字或事实不对", " 应为6.5万元 ")
+    assert "已记录原因" in said and row["visible"] is False
+    assert "请选择" in make_reason(ctx)(entry, None, "")[0]
+    entries = ctx.feedback.entries(limit=3)
+    disliked = next(e for e in entries if e.id == entry)
+    assert disliked.rating == -1 and disliked.comment == "数字或事实不对；应为6.5万元"
+    assert disliked.question == INCOME_Q and "5.7万元" in disliked.answer and disliked.citations
+    assert disliked.index_version and disliked.source == "page"
     assert (ctx.settings.data_dir / "feedback.sqlite3").exists()
 
 
@@ -93,19 +165,21 @@ def test_feedback_store_counts_and_plain_text_answers(tmp_path: Path) -> None:
     assert (newest.question, newest.answer, newest.answered, newest.citations) == ("问题2", "回答2", None, [])
 
 
-def test_citation_html_escapes_document_text() -> None:
+def test_chat_messages_keep_document_text_inert() -> None:
     answer = Answer(question="q", answer="答<b>案</b>", answered=True, citations=[
         Citation(doc_id="d", title="《标题<script>》", section_path=["第五条"], page=3, quote="原文 <img src=x onerror=alert(1)>")])
-    out = answer_html(answer)
-    assert "<script>" not in out and "<img" not in out and "&lt;img" in out
-    assert "<details" in out and "第3页" in out and "第五条" in out and "《标题&lt;script&gt;》" in out
+    out = answer_markdown(answer)
+    assert "<b>" not in out and "\\<b\\>" in out  # backslash-escaped: shown as characters
+    (source,) = source_messages(answer)
+    assert "<img" not in source["content"].replace("\\<img", "") and "第3页" in source["metadata"]["title"]
+    assert "第五条" in source["metadata"]["title"] and "\\<script\\>" in source["metadata"]["title"]
 
 
-def test_answer_html_shows_how_the_question_was_read() -> None:
+def test_chat_message_shows_how_the_question_was_read() -> None:
     answer = Answer(question="宅机地<b>", answer="回答", answered=True, resolved_question="宅基地<b>盘活是谁负责")
-    out = answer_html(answer)
-    assert out.startswith('<div class="pa-resolved">按“宅基地&lt;b&gt;盘活是谁负责”理解：</div>回答')
-    assert "pa-resolved" not in answer_html(Answer(question="q", answer="回答", answered=True))
+    out = answer_markdown(answer)
+    assert out.startswith("按“宅基地\\<b\\>盘活是谁负责”理解：") and out.endswith("**回答**")
+    assert "理解" not in answer_markdown(Answer(question="q", answer="回答", answered=True))
 
 
 def test_ledger_filters_and_downloads(ctx: PageContext) -> None:

@@ -59,32 +59,49 @@ def shown_count(page: Any) -> int:
 
 
 @pytest.fixture(scope="module")
-def page(live_server) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     executable = chromium_path()
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        pg.goto(live_server.url + "/")
-        pg.locator("#pa-question textarea").wait_for()
-        yield pg
-        browser.close()
+        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
-def test_page_answers_the_income_question_with_a_citation(page: Any, live_server) -> None:  # type: ignore[no-untyped-def]
-    page.locator("#pa-question textarea").fill(QUESTION)
+@pytest.fixture(scope="module")
+def page(browser, live_server) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(live_server.url + "/")
+    pg.locator("#pa-question textarea").wait_for()
+    yield pg
+    context.close()
+
+
+def ask(page: Any, question: str) -> Any:
+    """Ask in the page once it has loaded this browser's session; the answer bubble once its sources show."""
+    page.wait_for_function("() => !document.querySelector('#pa-chat .pending')")
+    page.wait_for_timeout(500)  # the page's load events (session, earlier exchanges) have run
+    before = page.locator("#pa-chat .thought-group").count()
+    page.locator("#pa-question textarea").fill(question)
     page.locator("#pa-send").click()
-    cite = page.locator("#pa-chat details.pa-cite").first
-    cite.wait_for()
-    bot = page.locator("#pa-chat").inner_text()
-    assert "5.7万元" in bot and "来源" in bot
-    assert "二、总体目标" in cite.locator("summary").inner_text()
-    quote = cite.locator(".pa-quote")
-    assert not quote.is_visible()
-    cite.locator("summary").click()
-    assert quote.is_visible() and "5.7" in quote.inner_text()
+    page.wait_for_function(f"() => document.querySelectorAll('#pa-chat .thought-group').length > {before}")
+    return page.locator("#pa-chat [data-testid='bot']").filter(has_not=page.locator(".thought-group")).last
+
+
+def test_page_answers_the_income_question_figure_first_with_collapsible_sources(page: Any, live_server) -> None:  # type: ignore[no-untyped-def]
+    answer = ask(page, QUESTION)
+    first_line = answer.inner_text().strip().splitlines()[0]
+    assert "5.7万元" in first_line and "2025" in first_line  # the figure and its year lead the answer
+    assert answer.locator("strong").first.inner_text().startswith(first_line[:6])  # and are bold
+    assert "出处" in answer.inner_text() and "二、总体目标" in answer.inner_text()
+    source = page.locator("#pa-chat .thought-group").first
+    assert "二、总体目标" in source.locator(".title").inner_text()
+    assert "原文" not in source.inner_text()  # collapsed
+    source.locator(".title").click()
+    page.wait_for_function("() => /原文/.test(document.querySelector('#pa-chat .thought-group').innerText)")
+    assert "5.7" in source.inner_text()
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
@@ -92,10 +109,46 @@ def test_page_answers_the_income_question_with_a_citation(page: Any, live_server
     page.get_by_text("感谢您的评价").wait_for()
     page.locator("#pa-chat button[aria-label='踩']").first.click()  # the thumbs under the answer (zh-CN labels)
     page.get_by_text("感谢您的反馈").wait_for()
+    page.locator("#pa-reason").get_by_text("数字或事实不对").click()  # 👎 asks why
+    page.locator("#pa-reason-send").click()
+    page.get_by_text("已记录原因").wait_for()
     with sqlite3.connect(live_server.data_dir / "feedback.sqlite3") as db:
-        rows = db.execute("SELECT rating, question, answer FROM feedback ORDER BY id").fetchall()
-    assert [r[0] for r in rows] == [1, -1]
+        rows = db.execute("SELECT rating, question, answer, comment FROM feedback ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [1, -1] and rows[1][3] == "数字或事实不对"
     assert all(r[1] == QUESTION and "5.7万元" in r[2] for r in rows)
+
+    answer.click()  # 原文查看: the cited section, the quoted passage marked
+    page.locator("#pa-passage mark#pa-hl").wait_for()
+    assert "5.7" in page.locator("#pa-passage mark#pa-hl").inner_text()
+
+
+def test_on_a_phone_the_box_is_visible_copy_is_text_and_a_reload_keeps_the_exchange(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", permissions=["clipboard-read", "clipboard-write"])
+    try:
+        pg = context.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(live_server.url + "/")
+        box = pg.locator("#pa-question textarea")
+        box.wait_for()
+        where = box.bounding_box()
+        assert where and where["y"] >= 0 and where["y"] + where["height"] <= 844  # on the first screen
+        answer = ask(pg, "托位要新增多少个?")
+        assert "360" in answer.inner_text().strip().splitlines()[0]
+        pg.locator("#pa-chat button[aria-label='Copy message'], #pa-chat button[aria-label*='复制']").last.click()
+        copied = pg.evaluate("navigator.clipboard.readText()")
+        assert "360个以上" in copied and "<" not in copied  # text or Markdown, never HTML
+        pg.reload()
+        pg.locator("#pa-question textarea").wait_for()
+        pg.locator("#pa-chat").get_by_text("托位要新增多少个?").wait_for()  # the earlier exchange is still there
+        assert "360个以上" in pg.locator("#pa-chat").inner_text()
+        pg.get_by_role("tab", name="指标一览").click()
+        table = pg.locator("#pa-targets")
+        table.get_by_text("农村居民人均可支配收入").first.wait_for()
+        cell = table.get_by_text("农村居民人均可支配收入").first.bounding_box()
+        assert cell and cell["width"] > 60  # columns keep their width (the table scrolls sideways)
+    finally:
+        context.close()
 
 
 def test_ledger_tab_filters_and_downloads_csv(page: Any, tmp_path: Path) -> None:
@@ -144,6 +197,13 @@ def test_documents_tab_uploads_and_deletes(page: Any, tmp_path: Path, live_serve
     result.get_by_text("【成功】已删除文件").wait_for()
     assert httpx.get(live_server.url + "/healthz").json()["documents"] == 5
 
+    page.locator("#pa-delete-choice input").click()  # a core document, without an admin key: refused
+    page.get_by_role("option", name="中华人民共和国乡村振兴促进法").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#pa-delete").click()
+    result.get_by_text("【失败】").wait_for()
+    assert httpx.get(live_server.url + "/healthz").json()["documents"] == 5
+
 
 def test_html_in_a_document_is_shown_as_text_and_no_request_leaves_the_page(page: Any, live_server) -> None:  # type: ignore[no-untyped-def]
     """A document holding an <img> tag, a Markdown image and a link, asked about in the page: the browser
@@ -185,18 +245,20 @@ def test_html_in_a_document_is_shown_as_text_and_no_request_leaves_the_page(page
         page.reload()
         page.locator("#pa-question textarea").wait_for()
         page.get_by_role("tab", name="智能问答").click()
-        page.locator("#pa-question textarea").fill("河道日常巡查由谁负责？")
-        page.locator("#pa-send").click()
+        answer = ask(page, "河道日常巡查由谁负责？")
         page.locator("#pa-chat").get_by_text("镇河道管理站").first.wait_for()
-        page.locator("#pa-chat details.pa-cite").last.wait_for()
-        for summary in page.locator("#pa-chat details.pa-cite summary").all():
-            summary.click()
+        for title in page.locator("#pa-chat .thought-group .title").all():
+            title.click()
+        answer.click()  # and in 原文查看
+        page.locator("#pa-passage mark#pa-hl").wait_for()
         page.get_by_role("tab", name="文档管理").click()
         page.locator("#pa-documents").get_by_text("某某镇河道管理办法").first.wait_for(state="attached")
         page.wait_for_timeout(1000)
         chat = page.locator("#pa-chat")
         assert "<img" in chat.inner_text() or "巡查细则" in chat.inner_text()  # the text is shown, as text
         assert chat.locator(f"a[href^='{beacon}']").count() == 0 and chat.locator("img[src^='http']").count() == 0
+        passage = page.locator("#pa-passage")
+        assert "<img" in passage.inner_text() and passage.locator("img").count() == 0
         assert page.locator("#pa-intro img").count() == 0
     finally:
         server.shutdown()

@@ -36,7 +36,7 @@ def cited_answer(n_citations: int = 1) -> Answer:
 
 def test_answer_then_a_numbered_source_line_with_section_and_page():
     text = format_answer(cited_answer())
-    assert text.startswith("到2025年，农村居民人均可支配收入达到5.7万元[1]。")
+    assert text.startswith("**到2025年，农村居民人均可支配收入达到5.7万元[1]。**")  # the figure first, bold
     assert "**来源**" in text
     assert f"> [1] {PLAN} › 二、总体目标 (第2页)" in text.splitlines()
 

@@ -125,7 +125,9 @@ def ask(
     if json_out:
         typer.echo(answer.model_dump_json(indent=1, exclude=None if explain else {"trace"}))
         return
-    typer.echo(answer.answer)
+    from .answer.layout import citation_title, label, plain_text
+
+    typer.echo(plain_text(answer))
     if explain:
         typer.echo("\n推理过程 / trace：")
         for step in answer.trace or []:
@@ -133,10 +135,11 @@ def ask(
         if answer.reason:
             typer.echo(f"  拒答原因 / reason: {answer.reason}")
     if answer.citations:
-        typer.echo("\n来源：")
+        typer.echo(f"\n{label('来源', answer)}：")
         for i, c in enumerate(answer.citations, 1):
             page = f"（第{c.page}页）" if c.page else ""
-            typer.echo(f"[{i}] 《{c.title}》 {' › '.join(c.section_path)}{page}\n    “{c.quote[:160]}”")
+            typer.echo(f"[{i}] {citation_title(c, answer)} {' › '.join(c.section_path)}{page}\n"
+                       f"    {label('原文', answer)}：“{c.quote[:160]}”")
 
 
 @app.command()

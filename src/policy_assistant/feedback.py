@@ -123,6 +123,12 @@ class FeedbackStore:
             )
             return int(cur.lastrowid or 0)
 
+    def set_comment(self, entry_id: int, comment: str) -> bool:
+        """Say why (👎 with a reason): the comment of a stored rating; False when there is no such rating."""
+        with self._connect() as conn:
+            cur = conn.execute("UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip()[:1000], entry_id))
+            return cur.rowcount > 0
+
     def entries(self, limit: int = 100) -> list[FeedbackEntry]:
         """The latest ratings, newest first."""
         with self._connect() as conn:

@@ -280,6 +280,7 @@ class Answer(BaseModel):
     question: str
     answer: str
     answered: bool
+    headline: str = ""  # the answer's first line: figure and year, or the bodies named (answer/layout.py)
     citations: list[Citation] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
     mode: Literal["extractive", "llm"] = "extractive"

@@ -22,6 +22,7 @@ from .compound import answer_parts, split_parts
 from .evidence import TermStats
 from .followup import in_context, resolve
 from .handlers import Handlers
+from .layout import headline, pieces
 from .pipeline import REQUIRED, run, stage_names
 from .question import Question, content_terms
 from .record import AskRecord
@@ -73,7 +74,7 @@ class AnswerEngine:
             return extractive
         from .llm import llm_answer
 
-        return llm_answer(self.settings, question, history, extractive, self._llm)
+        return _with_headline(llm_answer(self.settings, question, history, extractive, self._llm))
 
     def answer_stream(self, question: str, history: list[Message], top_k: int | None = None) -> Iterator[dict[str, Any]]:
         """Yield text deltas then the final answer (LLM tokens when configured, else the extractive text)."""
@@ -83,9 +84,11 @@ class AnswerEngine:
 
             yield from llm_answer_stream(self.settings, question, history, extractive, self._llm)
             return
-        for piece in re.split(r"(?<=[。；\n])", extractive.answer):
-            if piece:
-                yield {"type": "delta", "text": piece}
+        # in reading order: how it was read, the figure first, the source line, the rest (answer/layout.py)
+        for part, text in pieces(extractive):
+            for piece in re.split(r"(?<=[。；])", text) if part == "rest" else [text]:
+                if piece:
+                    yield {"type": "delta", "text": piece, "part": part}
         yield {"type": "answer", "answer": extractive}
 
     def extractive(self, question: str, history: list[Message], top_k: int | None = None) -> Answer:
@@ -105,8 +108,8 @@ class AnswerEngine:
             merged = answer_parts(parts, history, one)
             merged.question = question
             merged.trace = traces
-            return merged
-        return self._single(question, history, top_k)
+            return _with_headline(merged)
+        return _with_headline(self._single(question, history, top_k))
 
     def _single(self, question: str, history: list[Message], top_k: int | None) -> Answer:
         """One question. An elliptical one ("最终要确保什么?") that the documents do not answer on its own
@@ -195,3 +198,9 @@ class AnswerEngine:
 
 def _step(stage: str, rule: str, detail: str) -> list[TraceStep]:
     return [TraceStep(stage=stage, rule=rule, detail=detail)]
+
+
+def _with_headline(answer: Answer) -> Answer:
+    """The answer with its first line (figure and year, or the bodies named) set for every channel."""
+    answer.headline = headline(answer) if answer.answer.strip() else ""
+    return answer

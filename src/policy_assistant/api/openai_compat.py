@@ -7,6 +7,7 @@ Token counts in ``usage`` are characters (close to tokens for Chinese), not a to
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..answer.compose import reading_note
+from ..answer.layout import citation_title, label, markdown, styled
 from ..errors import BadInput, NotFound, PolicyAssistantError
 from ..inert import markdown_inert
 from ..models import Answer, Citation, Message
@@ -36,25 +37,26 @@ QUOTE_CHARS = 160
 _CREATED = int(time.time())
 
 
-def sources_text(citations: list[Citation]) -> str:
-    """The numbered 来源 list appended to a chat answer ("" without citations)."""
+def sources_text(citations: list[Citation], answer: Answer) -> str:
+    """The numbered 来源 list appended to a chat answer ("" without citations): titles and labels in the
+    asker's script, each quote as the source writes it (原文)."""
     if not citations:
         return ""
-    lines = ["", "", SOURCES_HEADING]
+    lines = ["", "", label(SOURCES_HEADING, answer)]
     for i, c in enumerate(citations, 1):
         path = " › ".join(c.section_path)
         page = f"（第{c.page}页）" if c.page else ""
         quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[:QUOTE_CHARS] + "……"
-        title = markdown_inert(c.title.strip("《》"))
+        title = markdown_inert(citation_title(c, answer))
         # a Markdown list: each source an item, its quote a hard-broken line of the same item
-        lines.append(f"- [{i}] 《{title}》 {markdown_inert(path)}{page}".rstrip() + "  ")
-        lines.append(f"  “{markdown_inert(quote)}”")
+        lines.append(f"- [{i}] {title} {markdown_inert(path)}{page}".rstrip() + "  ")
+        lines.append(f"  {label('原文', answer)}：“{markdown_inert(quote)}”")
     return "\n".join(lines)
 
 
 def chat_content(answer: Answer) -> str:
     """What the assistant message says: the answer, then its sources."""
-    return markdown_inert(reading_note(answer) + answer.answer) + sources_text(answer.citations)
+    return markdown(answer, markdown_inert) + sources_text(answer.citations, answer)
 
 
 def _check_request(body: ChatCompletionRequest) -> None:
@@ -81,7 +83,7 @@ def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Message]]:
     history: list[Message] = []
     for m in body.messages[:last]:
         if m.role in ("user", "assistant"):
-            text = m.text().split("\n\n" + SOURCES_HEADING, 1)[0]
+            text = re.split(r"\n\n(?:来源|來源)：\n", m.text(), maxsplit=1)[0]
             history.append(Message(role=m.role, content=text))  # type: ignore[arg-type]
     return unwrap_query(body.messages[last].text()), history
 
@@ -191,13 +193,14 @@ async def chat_completions(body: ChatCompletionRequest, service: Service) -> Any
             pending = [first] if first is not None else []
             async for event in _chain(pending, rest):
                 if event["type"] == "delta":
-                    text = take(markdown_inert(event["text"]))  # document text, inert as in chat_content
+                    # document text, inert and laid out as in chat_content (the headline bold)
+                    text = take(styled(event.get("part", "rest"), event["text"], markdown_inert))
                     if text:
                         streamed.append(text)
                         yield chunk({"content": text})
                 elif event["type"] == "answer":
                     answer: Answer = event["answer"]
-                    sources = take(sources_text(answer.citations))
+                    sources = take(sources_text(answer.citations, answer))
                     if sources:
                         streamed.append(sources)
                         yield chunk({"content": sources})

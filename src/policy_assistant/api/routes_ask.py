@@ -50,7 +50,8 @@ async def ask(body: AskRequest, service: Service) -> JSONResponse:
     summary="Stream an answer as server-sent events",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": (
-        "`event: delta` {text}… then `event: citations` {citations: [...]}, `event: answer` (the full contract), "
+        "`event: delta` {text, part}… (the answer as laid out: part `note`, `headline` — the figure first —, "
+        "`source`, `rest`; LLM tokens have part `rest`) then `event: citations` {citations: [...]}, `event: answer` (the full contract), "
         "`event: done`. A failure after the stream started arrives as `event: error`.")}},
 )
 async def ask_stream(body: AskRequest, service: Service) -> StreamingResponse:
@@ -78,7 +79,7 @@ def _contract(answer: Answer) -> dict[str, Any]:
 
 def _sse(event: dict[str, Any]) -> str:
     if event["type"] == "delta":
-        return sse_event({"text": event["text"]}, "delta")
+        return sse_event({"text": event["text"], "part": event.get("part", "rest")}, "delta")
     answer: Answer = event["answer"]
     cites = [c.model_dump(mode="json") for c in answer.citations]
     return sse_event({"citations": cites}, "citations") + sse_event(answer.model_dump(mode="json"), "answer")

@@ -40,9 +40,31 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
+@lru_cache(maxsize=1)
+def _proper_nouns() -> re.Pattern[str] | None:
+    from importlib import resources
+
+    raw = resources.files("policy_assistant").joinpath("resources/proper_nouns.txt").read_text(encoding="utf-8")
+    names = [w.strip() for w in raw.splitlines() if w.strip() and not w.startswith("#")]
+    return re.compile("|".join(sorted(map(re.escape, names), key=len, reverse=True))) if names else None
+
+
 def to_traditional(text: str) -> str:
-    """Simplified → Traditional Chinese (opencc s2t), for answering a Traditional question."""
-    return str(_s2t().convert(text))
+    """Simplified → Traditional Chinese (opencc s2t), for answering a Traditional question.
+
+    Proper nouns of ``resources/proper_nouns.txt`` keep their characters (余杭 stays 余杭, not 餘杭).
+    """
+    names = _proper_nouns()
+    if names is None or not names.search(text):
+        return str(_s2t().convert(text))
+    out: list[str] = []
+    last = 0
+    for m in names.finditer(text):
+        out.append(str(_s2t().convert(text[last:m.start()])))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(str(_s2t().convert(text[last:])))
+    return "".join(out)
 
 
 # full-width ASCII (U+FF01..U+FF5E) sits 0xFEE0 above its half-width twin; U+3000 is the ideographic space

@@ -79,7 +79,7 @@ def build_documents_tab(ctx: PageContext, on_change: list[tuple[Any, list[Any]]]
     result = gr.Markdown("", elem_id="pa-upload-result")
     gr.Markdown("### 已收录文件")
     table = gr.Dataframe(headers=DOCUMENT_HEADERS, datatype=["str"] * len(DOCUMENT_HEADERS), interactive=False,
-                         wrap=True, elem_id="pa-documents",
+                         wrap=True, elem_id="pa-documents", elem_classes=["pa-table"],
                          column_widths=["30%", "18%", "6%", "12%", "9%", "6%", "6%", "5%", "8%"])
     with gr.Row(equal_height=True):
         choice = gr.Dropdown([], label="选择要删除的文件", scale=4, elem_id="pa-delete-choice")

@@ -38,7 +38,7 @@ def build_duties_tab(ctx: PageContext) -> Any:
         csv_button = gr.DownloadButton("⬇ 下载 CSV", size="sm", elem_id="pa-duty-csv")
     count = gr.Markdown("", elem_id="pa-duty-count")
     table = gr.Dataframe(headers=HEADERS, datatype=["str"] * len(HEADERS), interactive=False, wrap=True,
-                         max_height=560, elem_id="pa-duties")
+                         max_height=560, elem_id="pa-duties", elem_classes=["pa-table"])
 
     def show(a: str | None, d: str | None, k: str | None) -> tuple[Any, ...]:
         try:

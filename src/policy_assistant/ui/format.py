@@ -1,39 +1,43 @@
-"""How answers, citations, targets and documents look on the page (HTML and table rows)."""
+"""How answers, citations, targets and documents look on the page (chat messages and table rows)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..answer.compose import reading_note
-from ..models import Answer, Citation, Document, Target
-from .safe import shown, shown_lines
+from ..answer.layout import citation_title, label, markdown, styled
+from ..models import Answer, Document, Target
+from .safe import inert_md
+
+QUOTE_CHARS = 400
 
 TARGET_HEADERS = ["年份", "指标", "目标值", "时间表述", "文件", "章节", "页码", "原文"]
 DOCUMENT_HEADERS = ["标题", "文件名", "格式", "发文机关", "日期", "章节数", "段落数", "页数", "文件ID"]
 
 
-def citation_html(n: int, c: Citation) -> str:
-    """One source as a collapsible block: document, section path and page in the summary, the quote inside."""
-    where = " › ".join(c.section_path) or "正文"
-    page = f" · 第{c.page}页" if c.page else ""
-    quote = shown_lines(c.quote)
-    return (
-        f'<details class="pa-cite"><summary><b>[{n}]</b> 《{shown(c.title.strip("《》"))}》'
-        f" › {shown(where)}{page}</summary>"
-        f'<div class="pa-quote">“{quote}”</div></details>'
-    )
+def answer_markdown(answer: Answer) -> str:
+    """A chat message: the figure (or bodies) first and bold, the 出处 line, the rest; no HTML, so the copy
+    button copies readable text."""
+    return markdown(answer, inert_md)
 
 
-def answer_html(answer: Answer) -> str:
-    """The answer text, then its sources (each collapsible), as a chat message."""
-    text = shown_lines(answer.answer)
-    note = reading_note(answer).strip()  # a corrected typo or a follow-up read in context: show how it was read
-    if note:
-        text = f'<div class="pa-resolved">{shown(note)}</div>{text}'
-    if not answer.citations:
-        return text
-    cites = "".join(citation_html(i, c) for i, c in enumerate(answer.citations, 1))
-    return f'{text}<div class="pa-sources"><div class="pa-sources-title">来源（点击展开原文）：</div>{cites}</div>'
+def styled_piece(part: str, text: str) -> str:
+    """One streamed piece of an answer, laid out as :func:`answer_markdown` lays it out."""
+    return styled(part, text, inert_md)
+
+
+def source_messages(answer: Answer) -> list[dict[str, Any]]:
+    """One collapsible chat message per source: [n] title › section (page) as its title, the quote (原文) inside."""
+    out = []
+    for n, c in enumerate(answer.citations, 1):
+        where = " › ".join(c.section_path) or "正文"
+        page = f" · 第{c.page}页" if c.page else ""
+        quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[:QUOTE_CHARS] + "……"
+        out.append({
+            "role": "assistant",
+            "content": f"{label('原文', answer)}：“{inert_md(quote)}”",
+            "metadata": {"title": inert_md(f"[{n}] {citation_title(c, answer)} › {where}{page}"), "status": "done"},
+        })
+    return out
 
 
 def target_rows(targets: list[Target]) -> list[list[Any]]:

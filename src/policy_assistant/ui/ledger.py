@@ -74,6 +74,7 @@ def build_ledger_tab(ctx: PageContext) -> Any:
     table = gr.Dataframe(
         headers=TARGET_HEADERS, datatype=["str"] * len(TARGET_HEADERS), interactive=False, wrap=True,
         max_height=560, column_widths=["6%", "14%", "10%", "8%", "13%", "12%", "5%", "32%"], elem_id="pa-targets",
+        elem_classes=["pa-table"],
     )
 
     def show(y: str | None, d: str | None, k: str | None) -> tuple[Any, ...]:

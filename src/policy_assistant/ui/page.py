@@ -13,7 +13,7 @@ from ..config import Settings
 from ..feedback import FeedbackStore
 from ..keys import key_is_valid
 from ..service import PolicyService
-from .chat import build_chat_tab
+from .chat import build_chat_tab, restore
 from .context import PageContext
 from .documents import build_documents_tab
 from .duties import build_duties_tab
@@ -22,13 +22,27 @@ from .safe import shown
 
 TITLE = "政策文件问答助手"
 CSS = """
-.pa-sources { margin-top: .6em; border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
-.pa-sources-title { font-size: .9em; color: var(--body-text-color-subdued); margin-bottom: .2em; }
-.pa-cite { margin: .25em 0; font-size: .92em; }
-.pa-cite summary { cursor: pointer; }
-.pa-quote { margin: .3em 0 .5em 1.2em; padding-left: .6em; border-left: 3px solid var(--color-accent);
-            color: var(--body-text-color); }
 footer { display: none !important; }
+.pa-doc { max-height: 420px; overflow-y: auto; line-height: 1.7; padding: .2em .4em; }
+.pa-doc-title { font-weight: 600; }
+.pa-doc-path { color: var(--body-text-color-subdued); font-size: .9em; margin-bottom: .4em; }
+.pa-doc mark { background: #fff3a3; padding: 0 .1em; }
+.pa-doc-empty { color: var(--body-text-color-subdued); }
+/* tables keep readable columns and scroll sideways instead of squeezing to one character per line
+   (the table's column widths are shares of its container: a wide container keeps them readable) */
+.pa-table { overflow-x: auto !important; }
+.pa-table .table-container { min-width: 760px; }
+/* a phone (390×844): a short header and chat, so the question box is on the first screen */
+@media (max-width: 640px) {
+  .gradio-container { padding: 4px !important; }
+  #pa-title h1 { font-size: 1.2em !important; margin: .1em 0 !important; }
+  #pa-intro { font-size: .85em; }
+  #pa-intro small { display: none; }
+  #pa-chat { height: 46vh !important; min-height: 260px; }
+  #pa-ask-row { flex-wrap: nowrap !important; }
+  #pa-ask-row #pa-send { min-width: 56px !important; flex-grow: 0 !important; }
+  .pa-examples button { font-size: .8em !important; }
+}
 """
 
 
@@ -42,11 +56,11 @@ def build_page(ctx: PageContext) -> gr.Blocks:
         The ``gr.Blocks``, not yet mounted.
     """
     with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
-        gr.Markdown(f"# {TITLE}")
+        gr.Markdown(f"# {TITLE}", elem_id="pa-title")
         intro = gr.Markdown("", elem_id="pa-intro")
         with gr.Tabs():
             with gr.Tab("智能问答", id="chat"):
-                build_chat_tab(ctx)
+                session, (chatbot, history, turns) = build_chat_tab(ctx)
             with gr.Tab("指标一览", id="targets"):
                 ledger_refresh, ledger_outputs = build_ledger_tab(ctx)
             with gr.Tab("责任清单", id="duties"):
@@ -56,6 +70,8 @@ def build_page(ctx: PageContext) -> gr.Blocks:
                     ctx, [(ledger_refresh, ledger_outputs), (duties_refresh, duties_outputs),
                           (lambda: _intro(ctx), [intro])])  # the library count follows uploads and deletes
         page.load(lambda: _intro(ctx), None, intro)
+        # this browser's conversation, kept across reloads (ui/conversations.py)
+        page.load(lambda sid: restore(ctx, sid), session, [session, chatbot, history, turns])
         page.load(ledger_refresh, None, ledger_outputs)
         page.load(duties_refresh, None, duties_outputs)
         page.load(listing, None, listing_outputs)

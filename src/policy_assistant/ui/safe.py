@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import re
 
+from ..inert import markdown_inert
+
 # Markdown syntax characters that could make structure (links, images, emphasis, code, tables, headings)
 _MARKDOWN = str.maketrans({ch: f"&#{ord(ch)};" for ch in "[]()*_`~|#!\\{}"})
 _SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data|file)(:)")
@@ -27,3 +29,9 @@ def shown(text: str) -> str:
 def shown_lines(text: str) -> str:
     """:func:`shown`, with newlines as ``<br>``."""
     return shown(text).replace("\n", "<br>")
+
+
+def inert_md(text: str) -> str:
+    """``text`` for a chat message: backslash-escaped Markdown (tags, links, emphasis and URLs inert), so the
+    message copies as readable text rather than HTML entities."""
+    return markdown_inert(text).replace("$", "\\$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from policy_assistant.answer.compose import reading_note
+from policy_assistant.answer.layout import citation_title, label, markdown
 from policy_assistant.inert import wecom_inert
 from policy_assistant.models import Answer, Citation, Target
 
@@ -13,17 +13,18 @@ MAX_SOURCES = 5
 MAX_TARGETS = 30
 
 
-def format_citation(number: int, citation: Citation) -> str:
+def format_citation(number: int, citation: Citation, title: str | None = None) -> str:
     """One source line: ``[1] 标题 › 二、总体目标 (第3页)``.
 
     Args:
         number: the citation's number as the answer text uses it.
         citation: the citation.
+        title: the title as shown (the asker's script); the citation's own by default.
 
     Returns:
         The line, without a trailing newline.
     """
-    parts = [wecom_inert(citation.title.strip()), *(wecom_inert(s.strip()) for s in citation.section_path if s.strip())]
+    parts = [wecom_inert((title or citation.title).strip()), *(wecom_inert(s.strip()) for s in citation.section_path if s.strip())]
     # A heading path already starting with the title would print it twice.
     if len(parts) > 1 and parts[1] == parts[0]:
         parts.pop(1)
@@ -43,12 +44,14 @@ def format_answer(answer: Answer, *, max_sources: int = MAX_SOURCES) -> str:
     Returns:
         WeCom markdown. Unanswered questions get the engine's text and no 来源 list.
     """
-    body = wecom_inert(reading_note(answer) + (answer.answer.strip() or "抱歉，没有在已收录的文件中找到答案。"))
+    # the figure (or the bodies) first and bold, then the 出处 line and the rest (answer/layout.py)
+    body = markdown(answer, wecom_inert) if answer.answer.strip() else "抱歉，没有在已收录的文件中找到答案。"
     if not answer.answered or not answer.citations:
         return body
-    lines = [body, "", "**来源**"]
+    lines = [body, "", f"**{label('来源', answer)}**"]
     # WeCom markdown quotes line by line; a quoted block sets the sources apart from the answer.
-    lines += [f"> {format_citation(i, c)}" for i, c in enumerate(answer.citations[:max_sources], start=1)]
+    lines += [f"> {format_citation(i, c, citation_title(c, answer).strip('《》'))}"
+              for i, c in enumerate(answer.citations[:max_sources], start=1)]
     hidden = len(answer.citations) - max_sources
     if hidden > 0:
         lines.append(f"> …另有 {hidden} 条来源")
