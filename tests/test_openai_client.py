@@ -136,3 +136,24 @@ def test_a_stream_says_how_a_corrected_question_was_read_and_leads_with_the_figu
     lines = [x for x in text.split("\n") if x.strip()]
     assert lines[0] == "按“每年盘活闲置宅基地多少宗”理解："  # the reading line, in the stream too
     assert lines[1].startswith("**") and "200宗" in lines[1]  # then the figure, bold
+
+
+def test_dify_external_knowledge_retrieval(live_server) -> None:  # type: ignore[no-untyped-def]
+    """The request Dify sends to an External Knowledge API (docs.dify.ai), and the records it reads."""
+    import httpx
+
+    body = {"knowledge_id": "policy-assistant", "query": "农村居民人均可支配收入目标",
+            "retrieval_setting": {"top_k": 3, "score_threshold": 0.0}}
+    r = httpx.post(f"{live_server.url}/v1/dify/retrieval", json=body, headers={"Authorization": "Bearer x"}, timeout=60)
+    assert r.status_code == 200
+    records = r.json()["records"]
+    assert 1 <= len(records) <= 3 and records[0]["score"] == 1.0
+    assert all(isinstance(x["metadata"], dict) and x["content"] and x["title"] for x in records)  # never null metadata
+    assert any("5.7" in x["content"] for x in records)
+    one_doc = {**body, "knowledge_id": "zj-rural-sewage-regulation-2019", "query": "污水处理设施"}
+    r = httpx.post(f"{live_server.url}/v1/dify/retrieval", json=one_doc, timeout=60)
+    assert {x["metadata"]["doc_id"] for x in r.json()["records"]} == {"zj-rural-sewage-regulation-2019"}
+    high = {**body, "retrieval_setting": {"top_k": 5, "score_threshold": 1.0}}
+    assert len(httpx.post(f"{live_server.url}/v1/dify/retrieval", json=high, timeout=60).json()["records"]) == 1
+    r = httpx.post(f"{live_server.url}/v1/dify/retrieval", json={**body, "knowledge_id": "nope"}, timeout=60)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

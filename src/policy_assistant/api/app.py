@@ -16,7 +16,7 @@ from .. import __version__
 from ..config import Settings
 from ..ingest.indexer import clean_uploads_dir
 from ..service import PolicyService
-from . import openai_compat, routes_ask, routes_docs, routes_ledgers
+from . import dify, openai_compat, routes_ask, routes_docs, routes_ledgers
 from .auth import require_api_key
 from .errors import BodyLimit, install_error_handler
 from .jobs import JobRunner
@@ -119,6 +119,7 @@ def create_app(
     v1.include_router(routes_docs.router)
     v1.include_router(routes_ledgers.router)
     v1.include_router(openai_compat.router)
+    v1.include_router(dify.router)
     app.include_router(v1)
     if wecom is not None:
         app.include_router(wecom.router)
