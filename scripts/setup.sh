@@ -10,6 +10,15 @@ EXTRAS=${1:-}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# OCR of scanned PDFs and images (optional): Debian's Tesseract with its Chinese data, where apt is
+# available and we are root; elsewhere a scanned upload is refused with a message saying how to enable it
+if ! command -v tesseract >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  OCR_PKGS="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra"
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $OCR_PKGS >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $OCR_PKGS >/dev/null 2>&1; }; } \
+    || echo "note: Tesseract OCR could not be installed; scanned PDFs will be refused with a hint" >&2
+fi
 stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)${EXTRAS:+-$EXTRAS}"
 if [ -f "$stamp" ]; then
   exit 0

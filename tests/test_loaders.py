@@ -391,6 +391,7 @@ def test_supported_suffixes():
         ".pdf",
         ".doc",
         ".wps",
+        ".png", ".jpg", ".jpeg", ".tif", ".tiff",  # scans, read by OCR
     } == SUPPORTED_SUFFIXES
 
 

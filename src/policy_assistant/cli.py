@@ -137,7 +137,7 @@ def ask(
     if answer.citations:
         typer.echo(f"\n{label('来源', answer)}：")
         for i, c in enumerate(answer.citations, 1):
-            page = f"（第{c.page}页）" if c.page else ""
+            page = f"（{c.where()}）" if c.page else ""
             typer.echo(f"[{i}] {citation_title(c, answer)} {' › '.join(c.section_path)}{page}\n"
                        f"    {label('原文', answer)}：“{c.quote[:160]}”")
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(1000, description="Most pages one PDF may have (413 above).")
     max_doc_chunks: int = Field(2500, description="Most chunks one document may make (413 above).")
     max_doc_records: int = Field(20_000, description="Most target and owner records one document may make (413 above).")
+    ocr_langs: str = Field("chi_sim", pattern=r"^[a-z_]+(\+[a-z_]+)*$",
+                           description="Tesseract languages for scanned pages and images (chi_sim, chi_sim+chi_tra, …).")
+    ocr_dpi: int = Field(300, ge=100, le=600, description="Resolution scanned PDF pages are rendered at for OCR.")
     ingest_job_timeout_s: float = Field(900, description="Time budget of one upload's indexing job; past it the job is cancelled and nothing changes.")
     max_body_kb: int = Field(1024, description="Largest JSON request body, in KB (413 above); uploads have PA_MAX_UPLOAD_MB.")
     max_history_turns: int = Field(20, description="Earlier messages kept for follow-ups; older ones are dropped.")

@@ -16,6 +16,7 @@ class LoadedText:
     fmt: str
     page_starts: list[int] | None = None  # char offset where page i+1 starts
     encoding: str | None = None
+    ocr_pages: dict[int, float] = field(default_factory=dict)  # page read by OCR → mean word confidence (0–100)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number of a character offset, or None when the format has no pages."""
@@ -113,6 +114,7 @@ class Chunk:
     ordinal: int  # position in the document
     page: int | None = None
     start: int = 0  # offset of the chunk in the document text
+    ocr: float | None = None  # the page was read by OCR: its mean word confidence (0–100)
 
     def embedding_text(self) -> str:
         """What the dense model sees: normalised title, heading path and body."""
@@ -264,6 +266,15 @@ class Citation(BaseModel):
     quote: str
     score: float = 0.0
     chunk_id: str | None = None
+    ocr: float | None = None  # the page was a scan read by OCR: its mean word confidence (0–100)
+
+    def where(self) -> str:
+        """The page, said as an official would check it: "第2页", or "扫描件第2页，OCR 识别（置信度 91%）"."""
+        if self.page is None:
+            return ""
+        if self.ocr is None:
+            return f"第{self.page}页"
+        return f"扫描件第{self.page}页，OCR 识别（置信度 {self.ocr:.0f}%）"
 
 
 class TraceStep(BaseModel):

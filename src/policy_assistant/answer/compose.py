@@ -40,6 +40,7 @@ class Citations:
             doc_id=doc_id, title=title,
             section_path=[display(normalise_line(h), self.script) for h in (section_path or [])],
             page=page, quote=quote, score=round(score, 4), chunk_id=chunk.chunk_id if chunk else None,
+            ocr=chunk.ocr if chunk else None,
         ))
         self._index[key] = len(self.items)
         return len(self.items)

@@ -63,7 +63,8 @@ class AnswerEngine:
     def speller(self) -> Speller:
         """Homophone typo correction against this snapshot's wording (built on first use)."""
         if self._speller is None:
-            self._speller = Speller(self.stats.text)
+            lexical = self.snapshot.lexical
+            self._speller = Speller(self.stats.text, lexical.vocabulary if lexical is not None else frozenset())
         return self._speller
 
     # ----- public ----------------------------------------------------------------------

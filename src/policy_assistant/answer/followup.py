@@ -7,7 +7,7 @@ import re
 from ..index.lexical import words
 from ..ingest.normalise import normalise_query
 from ..models import Message
-from .question import _YEAR, LOCATE, content_terms
+from .question import _YEAR, LOCATE, content_terms, with_full_years
 
 _ELLIPTIC_START = re.compile(r"^(那|那么|那在|还有|另外|其中|这|这个|这一|该|它|其|那个|同样|呢)")
 _ANAPHOR = re.compile(r"那部分|这部分|那个|这个|这些|那些|上述|前面|刚才|上面|它们|其中|后者|前者|那一项|这一项")
@@ -49,8 +49,8 @@ def resolve(question: str, history: list[Message]) -> str:
     # a follow-up of a follow-up: resolve the earlier one first
     if len(previous) > 1 and is_elliptical(prev):
         prev = resolve(prev, [Message(role="user", content=p) for p in previous[:-1]])
-    prev_norm = normalise_query(prev)
-    q_norm = normalise_query(question)
+    prev_norm = with_full_years(normalise_query(prev))  # "25年…" and "27年呢" are years 2025 and 2027
+    q_norm = with_full_years(normalise_query(question))
     q_years = [m.group(1) for m in _YEAR.finditer(q_norm)]
     p_years = [m.group(1) for m in _YEAR.finditer(prev_norm)]
     stripped = re.sub(r"^(那么|那|还有|另外|那在)", "", q_norm).strip(" ,，")

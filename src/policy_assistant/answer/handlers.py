@@ -88,6 +88,32 @@ _NAMES_WHO = re.compile(r"[\u4e00-\u9fff]{2,}(?:负责|承担)|由[^，,。；;]
 _HEADER_LINE = re.compile(r"[\u4e00-\u9fff]{2,30}(?:人民政府|办公室|委员会|办公厅|常务委员会)|\d{4}年\d{1,2}月\d{1,2}日|[\u4e00-\u9fff]{1,6}〔\d{4}〕\d+号")
 NAMES_WHO_TOLERANCE = 0.1  # such a clause wins unless an owned clause fits clearly better
 SECONDARY_TASK_PENALTY = 0.2  # for an owner whose main task misses the question's words
+OWNER_RERANK = 12  # owner clauses re-scored with the phrase and condition features
+# what a question piece must not hold to count as its wording: the asking words and the role words
+_NOT_WORDING = re.compile(r"[谁哪么吗呢吧?？,，。、\s]|什么|多少|几|负责|牵头|部门|单位|主管|管理|由|归")
+
+
+def _question_pieces(norm: str) -> list[str]:
+    """The question's runs of wording (no asking or role words), longest first, of at least 4 characters."""
+    runs = [r for r in _NOT_WORDING.split(norm) if len(r) >= 4]
+    pieces = {r[i:j] for r in runs for i in range(len(r)) for j in range(i + 4, len(r) + 1)}
+    return sorted(pieces, key=len, reverse=True)
+
+
+def _phrase_feature(pieces: list[str], sentence: str) -> float:
+    """0 to 1: the longest piece of the question's wording the sentence holds verbatim (4 chars → 0.25, 7+ → 1)."""
+    found = next((p for p in pieces if p in sentence), "")
+    return min(1.0, (len(found) - 3) / 4) if found else 0.0
+
+
+def _in_condition(owner: str, sentence: str) -> float:
+    """1 when the body is named inside a condition: its clause ends in 的 before a comma ("决定由X…的，")."""
+    at = sentence.find(owner)
+    if at < 0:
+        return 0.0
+    end = re.search(r"[，,；;。]", sentence[at:])
+    clause = sentence[at:at + end.start()] if end else sentence[at:]
+    return 1.0 if clause.endswith("的") and end is not None and end.group(0) in "，," else 0.0
 # "有哪些目标/指标": a question about the ledger itself
 _LEDGER_ASK = re.compile(r"目标|指标")
 MAX_LEDGER_LINES = 12
@@ -251,6 +277,13 @@ class Handlers:
             return refusal(q.text, cites.script, msg, kind="target-refused", rule=rule)
         if not scored or scored[0][0] < self.min_support["target"]:
             return miss(q.text, "target-miss", "match.target.below_support")
+        unit = asked_unit(q.frame)
+        if unit is not None and not states_unit(scored[0][1].figure(), unit):
+            # "每个村奖多少钱": the unit asked is a slot too; a record in it that the question supports wins
+            agree = [(s_, t) for s_, t in scored if states_unit(t.figure(), unit)]
+            if agree and agree[0][0] >= self.min_support["target"]:
+                self.trace("match.target.unit", f"{unit.name}: {agree[0][1].clause[:40]} over {scored[0][1].clause[:40]}")
+                scored = agree
         best_score = scored[0][0]
         # the same indicator in the same section, any year: the family of the best match
         near = [t for s, t in scored if s >= best_score - 0.08]
@@ -370,6 +403,23 @@ class Handlers:
             out.append(o)
         return out
 
+    def _owner_rerank(self, q: Question, scored: list[tuple[float, Owner]]) -> list[tuple[float, Owner]]:
+        """The best few owner clauses again, with two features of how the clause says it
+        (``weights.owner``): ``phrase`` — the question's wording found in one piece (公共处理设施, not 公共…
+        污水处理…设施 scattered over a long list); ``condition`` — the body is named inside a condition
+        ("…决定由运维单位…运行维护的，按照…执行"), not given the task."""
+        w_phrase = self.weights.owner.get("phrase", 0.0)
+        w_condition = self.weights.owner.get("condition", 0.0)
+        if not scored or not (w_phrase or w_condition):
+            return scored
+        pieces = _question_pieces(q.norm)
+        # the features order the bodies; the support compared with thresholds and ownerless clauses stays
+        # the coverage score, which an ownerless clause gets too
+        head = sorted(scored[:OWNER_RERANK], key=lambda x: -(
+            x[0] + w_phrase * _phrase_feature(pieces, normalise_line(x[1].sentence))
+            + w_condition * _in_condition(x[1].owner, normalise_line(x[1].sentence))))
+        return head + scored[OWNER_RERANK:]
+
     def owner(self, q: Question, hits: list[Hit], cites: Citations) -> Answer:
         hit_rank = {h.chunk.chunk_id: i + 1 for i, h in enumerate(hits)}
         # the departments the asker offers ("农业局还是发改局") are candidate answers, not the task
@@ -418,6 +468,7 @@ class Handlers:
             return cov + (0.1 / rank if rank else 0.0) + anchor_bonus(q, sentence, miss=-1.0) + fits
 
         scored = sorted(((score(o), o) for o in pool), key=lambda x: -x[0])
+        scored = self._owner_rerank(q, scored)
         self.trace("match.owner.candidates", "; ".join(f"{o.owner}@{o.section_id} {s_:.3f}" for s_, o in scored[:5]))
         found = self._best_sentences(terms or q.terms, hits, q=q)
         # a task the question matches much better than any clause with a named owner has no owner of its own

@@ -34,9 +34,9 @@ _TITLE = r"《[^》]{1,200}》"
 # The engine's answer forms, tried in order: (name, pattern). Groups: head, source, rest.
 FORMS: list[tuple[str, re.Pattern[str]]] = [
     # "区农业农村局、区发改局。依据《…》六、… › (一)…：“…”[1]此外，…"
-    ("owner", re.compile(rf"^(?P<head>[^。“《]{{2,120}}。)依[据據](?P<source>{_TITLE}[^：“]*)：(?P<rest>.+)$", re.S)),
+    ("owner", re.compile(rf"^(?P<head>[^。“《]{{2,120}}。)依[据據](?P<source>{_TITLE}[^：]*?)：(?P<rest>.+)$", re.S)),
     # "是的。根据《…》二、总体目标：到2025年，…[1]。" / "根据《…》第三十四条：违反本条例…[1]"
-    ("sourced", re.compile(rf"^(?P<pre>是的。|不是[^。]{{0,40}}。)?(?:根[据據]|依[据據])(?P<source>{_TITLE}[^：“]*)：(?P<head>.+)$", re.S)),
+    ("sourced", re.compile(rf"^(?P<pre>是的。|不是[^。]{{0,40}}。)?(?:根[据據]|依[据據])(?P<source>{_TITLE}[^：]*?)：(?P<head>.+)$", re.S)),
     # "《…》三、… › 3.…中“…”[1]这项任务，文件没有明确具体的责任部门。文件层面由…牵头…"
     ("ownerless", re.compile(rf"^(?P<source>{_TITLE}[^“]*?)中(?P<rest>“.+?”(?:\[\d+\])+)這?这?[项項]任[务務]，(?P<head>.+)$", re.S)),
     # "这一内容在《…》的“第二十条”部分：“…”[1]"

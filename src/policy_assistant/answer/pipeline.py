@@ -27,6 +27,7 @@ from .question import (
     analyse,
     content_terms,
     question_script,
+    with_full_years,
     without_fillers,
 )
 from .record import AskRecord
@@ -56,7 +57,7 @@ def understand(engine: AnswerEngine, rec: AskRecord) -> None:
     q = analyse(rec.resolved)
     q.script = rec.script  # type: ignore[assignment]
     if rec.in_conversation:
-        q.own_text = normalise_query(rec.question)
+        q.own_text = with_full_years(normalise_query(rec.question))
     rec.q = q
     rec.log("understand", f"intent.{q.kind}",
             f"years={q.years} places={q.places} refs={q.label_refs} terms={q.terms}")

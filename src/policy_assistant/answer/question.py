@@ -24,7 +24,9 @@ DURATION = re.compile(r"(?<!哪)几年|多少年|多久|多长时间|多少时�
 ORG = re.compile(r"[\u4e00-\u9fff]{1,6}(?:局|委|办|厅|部|政府|委员会)")
 
 _OWNER = re.compile(r"谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|什么单位|哪个机构|哪家|由哪(?=个|家|级|些部门|些单位|一级|方)|责任部门|责任单位|牵头单位|主管部门是|归哪|谁管|谁来|负责部门|负责单位|哪个局|哪些局|还是[^，。？?]{1,12}(负责|牵头|管)|(局|部门|单位|政府)(来)?(负责|牵头)[吗呢]?[?？]?$"
-                    r"|(是不是|是否|是)[^，。？?]{1,12}(那边|这边|部门|局|委|办)?(来)?(牵头|负责|主管)[吗呢]?[?？]?$|(那边|这边)(来)?(牵头|负责|管)")
+                    r"|(是不是|是否|是)[^，。？?]{1,12}(那边|这边|部门|局|委|办)?(来)?(牵头|负责|主管)[吗呢]?[?？]?$|(那边|这边)(来)?(牵头|负责|管)"
+                    # "配合单位有哪些", "责任部门都有哪几个": bodies of a role, asked as a list
+                    r"|(配合|协办|协同|牵头|责任|主管|负责|承办|参与)(单位|部门|机构)(都|还)?(有|是|包括)?(哪些|哪几个|哪几家|哪个|谁|什么)")
 # "向谁报告", "通知谁": the answer is whom a clause addresses, not who is responsible
 _RECIPIENT = re.compile(r"谁的|给谁|向谁|找谁|对谁|跟谁|和谁|通知谁|告知谁|报告谁|报谁(?!批|审|同意|核)|交给谁|告诉谁")
 _DATE = re.compile(r"什么时候|何时|哪天|哪一天|几号|几月|哪年|日期|几月几[日号]|哪年|哪一年|施行|生效|印发|发布|通过时间|时间|文号|发文|落款|签发")
@@ -62,8 +64,11 @@ _PLAN_END_YEAR = {"十三五": 2020, "十四五": 2025, "十五五": 2030, "十�
 _PLAN_END = re.compile(r"[“\"]?(十三五|十四五|十五五|十六五)[”\"]?(?:期末|末期|末)")
 
 
-# "25年村集体…" at the start or after 到/在: the year 2025, not a span of 25 years
-_SHORT_YEAR = re.compile(r"(?:(?<=^)|(?<=[到在至截止于]))([2-3]\d)年(?![代来内间前后以])")
+# "25年村集体…", "清廉村居27年目标": the year 2025/2027, not a span of years. After 到/在 any of 20–39; elsewhere
+# 21–29 and 31–35 (round 20/30 are usually spans: 千万工程20年, 延长30年), not after a word of duration or
+# count (近/约/共/满/了/用/每/多/达/超/历经/延长) nor before 代/来/内/间/前/后/以/多/左/余
+_SHORT_YEAR = re.compile(r"(?:(?<=^)|(?<=[到在至截止于]))([2-3]\d)年(?![代来内间前后以])"
+                         r"|(?<![\d第近约共满了用过每多几达超历经逾余长])(2[1-9]|3[1-5])年(?![代来内间前后以多左余])")
 
 
 @dataclass
@@ -186,7 +191,7 @@ def typed_figures(q: Question) -> list[str]:
 def with_full_years(norm: str) -> str:
     """A normalised question with its years written out: "十四五末" → "2025年", "25年村集体…" → "2025年…"."""
     norm = _PLAN_END.sub(lambda m: f"{_PLAN_END_YEAR[m.group(1)]}年", norm)
-    return _SHORT_YEAR.sub(r"20\1年", norm)
+    return _SHORT_YEAR.sub(lambda m: f"20{m.group(1) or m.group(2)}年", norm)
 
 
 # "哪两个“零”": the count is part of the asking

@@ -147,7 +147,9 @@ def scope_problem(q: Question, answer: Answer, villages: set[str]) -> tuple[str,
             return "scope.period", f"现有文件没有就“{period}”时期作出相关规定。", False
     quoted = normalise_line(" ".join(c.quote for c in answer.citations))
     named = set().union(*(title_years(normalise_line(c.title)) for c in answer.citations)) if answer.citations else set()
-    if answer.kind == "target" and q.years and str(max(q.years)) not in quoted and max(q.years) not in named:
+    # a figure asked for a year (a target, or a general clause read for a figure) must come from a text of it
+    if (answer.kind == "target" or asks_figure) and q.years and str(max(q.years)) not in quoted \
+            and max(q.years) not in named:
         # "2027年…比2022年增长百分之几" answered by a 2022 figure: the year asked about is not there
         return "scope.year", f"文件提到了相关内容，但没有给出{max(q.years)}年的具体数字。", True
     per = _PER_UNIT_ASK.search(q.frame)

@@ -18,6 +18,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
 _DETERMINERS = frozenset("哪几这那每一各某多")
 _PLACE_END = re.compile(r"[区县市镇乡村省州]$")
+_GLUE_CHARS = frozenset("会要能该得可需应被把给让将")  # auxiliaries jieba glues to the verb after them
 MAX_SPAN = 6  # longest corpus phrase looked for around a character
 CORPUS_WORD_USES = 3  # a span the corpus uses this often counts as a word even if jieba does not know it
 PHRASE = 4  # a run this long that one homophone swap makes a corpus phrase is taken as a typo
@@ -34,8 +35,9 @@ def readings(ch: str) -> tuple[str, ...]:
 class Speller:
     """Homophone correction of questions against one corpus text (normalised, Simplified)."""
 
-    def __init__(self, corpus_text: str) -> None:
+    def __init__(self, corpus_text: str, vocabulary: frozenset[str] = frozenset()) -> None:
         self._text = corpus_text
+        self._vocabulary = vocabulary  # the library's own words (its lexical index's tokens)
         self._bigrams: set[str] = set()
         self._by_reading: dict[str, set[str]] = defaultdict(set)
         chars: set[str] = set()
@@ -61,6 +63,8 @@ class Speller:
             if (len(word) < 2 or not _HAN_WORD.fullmatch(word) or word_known(word) or _PLACE_END.search(word)
                     or word in self._text):
                 continue
+            if len(word) == 2 and word[0] in _GLUE_CHARS and word_known(word[1]):
+                continue  # 会|罚 glued by jieba: an auxiliary and the verb asked about, no typo (not 会发)
             best = self._best_fix(chars, start, pos)
             if best is None and pos - start >= 3:
                 # jieba's HMM glued a typo to its neighbour ("电架算"): try the two-character spans
@@ -110,7 +114,7 @@ class Speller:
                     continue  # 哪个|部门: the measure word of a determiner is no typo
                 for cand in self._homophones(ch, chars, j):
                     chars[j] = cand
-                    joins = (j > i and self._pairs_known(chars, j - 1)) or (j < i + PHRASE - 1 and self._pairs_known(chars, j))
+                    joins = (j > i and self._pairs_word(chars, j - 1, ch)) or (j < i + PHRASE - 1 and self._pairs_word(chars, j, ch))
                     if joins and "".join(chars[i:i + PHRASE]) in self._text:
                         found = (j, cand)
                         break
@@ -127,6 +131,22 @@ class Speller:
     def _pairs_used(self, chars: list[str], i: int) -> bool:
         """True when characters ``i`` and ``i + 1`` form a known word or a pair the corpus uses (占比)."""
         return self._pairs_known(chars, i) or 0 <= i < len(chars) - 1 and chars[i] + chars[i + 1] in self._bigrams
+
+    def _pairs_word(self, chars: list[str], i: int, typed: str) -> bool:
+        """True when characters ``i`` and ``i + 1`` form a word jieba knows, or one of the library's own words
+        (运维: a token of its index, used ``CORPUS_WORD_USES`` times or more) where the pair as typed never
+        occurs in the library (运为; not 活污 of 生活污水, nor 立乡 of 建立乡村, which is no word)."""
+        if self._pairs_known(chars, i):
+            return True
+        if not 0 <= i < len(chars) - 1:
+            return False
+        pair = chars[i] + chars[i + 1]
+        if pair not in self._vocabulary or self._text.count(pair) < CORPUS_WORD_USES:
+            return False
+        as_typed = [*chars]
+        swapped = i if as_typed[i] != typed and _HAN.match(typed) else i + 1
+        as_typed[swapped] = typed
+        return as_typed[i] + as_typed[i + 1] not in self._bigrams
 
     @staticmethod
     def _pairs_known(chars: list[str], i: int) -> bool:

@@ -45,7 +45,7 @@ def sources_text(citations: list[Citation], answer: Answer) -> str:
     lines = ["", "", label(SOURCES_HEADING, answer)]
     for i, c in enumerate(citations, 1):
         path = " › ".join(c.section_path)
-        page = f"（第{c.page}页）" if c.page else ""
+        page = f"（{c.where()}）" if c.page else ""
         quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[:QUOTE_CHARS] + "……"
         title = markdown_inert(citation_title(c, answer))
         # a Markdown list: each source an item, its quote a hard-broken line of the same item

@@ -94,6 +94,11 @@ class LexicalIndex:
         self._vocab = set(retriever.vocab_dict) if getattr(retriever, "vocab_dict", None) else set()
         self.n_docs = n_docs
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The tokens the library's text is indexed by (jieba, search mode): the library's own words."""
+        return frozenset(self._vocab)
+
     @classmethod
     def build(cls, norm_texts: list[str]) -> LexicalIndex:
         """Index a list of normalised chunk texts (heading path included by the caller)."""

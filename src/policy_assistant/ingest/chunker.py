@@ -55,6 +55,7 @@ def chunk_document(
                     ordinal=len(chunks),
                     page=loaded.page_at(s) if loaded else None,
                     start=s,
+                    ocr=loaded.ocr_pages.get(loaded.page_at(s) or 0) if loaded and loaded.ocr_pages else None,
                 )
             )
 

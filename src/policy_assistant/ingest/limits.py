@@ -30,6 +30,8 @@ class Limits:
     pages: int = 1000
     chunks: int = 2500
     records: int = 20_000
+    ocr_langs: str = "chi_sim"  # how scanned pages are read: Tesseract languages (PA_OCR_LANGS)
+    ocr_dpi: int = 300  # and at what resolution they are rendered (PA_OCR_DPI)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -40,6 +42,8 @@ class Limits:
             pages=settings.max_pdf_pages,
             chunks=settings.max_doc_chunks,
             records=settings.max_doc_records,
+            ocr_langs=settings.ocr_langs,
+            ocr_dpi=settings.ocr_dpi,
         )
 
 

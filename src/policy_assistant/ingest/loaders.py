@@ -33,12 +33,17 @@ from policy_assistant.errors import (
 from policy_assistant.models import LoadedText
 
 from .limits import Limits, check_count, check_zip
+from .ocr import OcrUnavailable, ocr_image_file, ocr_pdf_pages
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps"}
+    {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 )
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+# a PDF page whose text layer holds no Chinese and fewer than this many letters or digits (a page number,
+# "- 2 -") is a scan: it is read by OCR
+SCANNED_PAGE_CHARS = 5
 _FMT = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 SOFFICE_TIMEOUT_S = 120
 
@@ -121,7 +126,11 @@ def load_bytes(filename: str, data: bytes, limits: Limits | None = None) -> Load
         raise UnsupportedFileType(
             f"{name} is a program (executable), not a document", f"{name} 是可执行程序，不是文档"
         )
-    if suffix in (".doc", ".wps"):
+    if suffix in IMAGE_SUFFIXES:
+        if kind != "image":
+            raise _wrong_content(name, "image", kind)
+        loaded = _load_image(name, data, limits)
+    elif suffix in (".doc", ".wps"):
         loaded = _load_legacy_word(name, data, kind, suffix[1:], limits)
     elif suffix == ".pdf":
         if kind != "pdf":
@@ -140,11 +149,31 @@ def load_bytes(filename: str, data: bytes, limits: Limits | None = None) -> Load
             loaded = _load_html(name, data)
         else:
             text, encoding = decode_text(data, name)
+            if _FMT[suffix] == "md":
+                text = markdown_plain(text)
             loaded = LoadedText(text=text, fmt=_FMT[suffix], encoding=encoding)
     if not loaded.text.strip():
         raise _empty(name)
     check_count(name, "characters", "字", len(loaded.text), limits.chars, "PA_MAX_DOC_CHARS")
     return loaded
+
+
+# Markdown's inline marks (the text of a document is what its reader sees): **粗体**, __粗体__, `代码`,
+# [链接文字](地址) and ![图](地址); heading hashes, list numbers and table pipes stay (the outline reads them)
+_MD_INLINE = [
+    (re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),
+    (re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![*\w])"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+]
+
+
+def markdown_plain(text: str) -> str:
+    """Markdown text without its inline marks, line for line (``**2025年目标。**`` → ``2025年目标。``)."""
+    for pattern, repl in _MD_INLINE:
+        text = pattern.sub(repl, text)
+    return text
 
 
 def decode_text(data: bytes, name: str = "text") -> tuple[str, str]:
@@ -380,16 +409,49 @@ def _load_pdf(name: str, data: bytes, limits: Limits) -> LoadedText:
         raise DocumentError(
             f"{name}: corrupt PDF, no page could be read", f"{name}：PDF 文件已损坏，无法读取任何页面"
         )
+    scanned = [i for i, t in enumerate(texts)
+               if not re.search(r"[\u4e00-\u9fff]", t) and len(re.findall(r"\w", t)) < SCANNED_PAGE_CHARS]
+    ocr_pages: dict[int, float] = {}
+    if scanned:
+        # pages without a text layer (a scan, a stamped signature page): read by OCR, their numbers kept
+        try:
+            read = ocr_pdf_pages(name, data, scanned, limits.ocr_langs, limits.ocr_dpi)
+        except OcrUnavailable:
+            if len(scanned) < n_pages:
+                log.warning("%s: %d page(s) without text left unread (no OCR engine)", name, len(scanned))
+                read = {}
+            else:
+                raise
+        for i, page in read.items():
+            if page.text.strip():
+                texts[i] = page.text
+                ocr_pages[i + 1] = page.confidence
     if n_pages and not any(t.strip() for t in texts):
         raise DocumentError(
-            f"{name}: the PDF has no text layer (a scanned document?); OCR it first or provide a text version",
-            f"{name}：PDF 中没有可提取的文字（可能是扫描件），请先进行 OCR 文字识别或提供文字版",
+            f"{name}: no text found, not even by OCR (a blank or unreadable scan?)",
+            f"{name}：PDF 中没有可识别的文字（OCR 也未识别出文字，可能是空白页或扫描质量过差），请提供文字版",
         )
     page_starts, offset = [], 0
     for t in texts:
         page_starts.append(offset)
         offset += len(t) + 1  # pages are joined with "\n"
-    return LoadedText(text="\n".join(texts), fmt="pdf", page_starts=page_starts)
+    return LoadedText(text="\n".join(texts), fmt="pdf-ocr" if ocr_pages else "pdf", page_starts=page_starts,
+                      ocr_pages=ocr_pages)
+
+
+def _load_image(name: str, data: bytes, limits: Limits) -> LoadedText:
+    """An image (a photographed or scanned page; each frame of a TIFF a page) read by OCR."""
+    pages = ocr_image_file(name, data, limits.ocr_langs)
+    check_count(name, "pages", "页", len(pages), limits.pages, "PA_MAX_PDF_PAGES")
+    texts = [p.text for p in pages]
+    if not any(t.strip() for t in texts):
+        raise DocumentError(f"{name}: no text found in the image by OCR", f"{name}：图片中没有识别出文字")
+    page_starts, offset = [], 0
+    for t in texts:
+        page_starts.append(offset)
+        offset += len(t) + 1
+    return LoadedText(text="\n".join(texts), fmt="image-ocr", page_starts=page_starts,
+                      ocr_pages={i + 1: p.confidence for i, p in enumerate(pages) if p.text.strip()})
 
 
 # ---------------------------------------------------------------- DOC / WPS

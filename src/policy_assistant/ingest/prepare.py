@@ -75,7 +75,8 @@ def prepare_loaded(
         raise DocumentError(f"{filename}: empty document", f"{filename}：文档为空")
     # cleaning changes offsets only by trimming/blanking lines; pages are re-mapped proportionally
     # to the start offsets, which stay valid because clean_text never joins or splits lines.
-    loaded_for_pages = LoadedText(text=text, fmt=loaded.fmt, page_starts=_remap_pages(loaded, text))
+    loaded_for_pages = LoadedText(text=text, fmt=loaded.fmt, page_starts=_remap_pages(loaded, text),
+                                  ocr_pages=loaded.ocr_pages)
     did = doc_id or make_doc_id(filename, sha)
     outline = parse_outline(text, filename)
     chunks = chunk_document(did, text, outline, loaded_for_pages, max_chars)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ..ingest.normalise import normalise_line
 from ..models import Chunk, Document, Section, Target
 from ..numerals import cn_to_int, format_number
 from .clauses import chunk_sentences
@@ -129,9 +130,13 @@ def extract_targets(document: Document, root: Section, chunks: list[Chunk]) -> l
 
 
 def _document_year(document: Document, chunks: list[Chunk]) -> int | None:
-    """The year the document was written: its date, else the latest year it mentions (a report's)."""
+    """The year the document was written: its date, else the first year of the period its title names (a
+    plan "(2024—2026年)" is written as it starts), else the latest year it mentions (a report's)."""
     if re.match(r"\d{4}", document.meta.date or ""):
         return int(document.meta.date[:4])
+    period = re.search(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]\s*(?:19|20)\d{2}", normalise_line(document.title))
+    if period:
+        return int(period.group(1))
     years = [int(y) for c in chunks for y in re.findall(r"(?<!\d)((?:19|20)\d{2})\s*年", c.norm_text)]
     return max(years) if years else None
 

@@ -31,7 +31,7 @@ def export_markdown(turns: list[dict[str, Any]], _data_dir: Path | None = None) 
             lines.append(f"**{label('来源', answer)}**")
             lines.append("")
             for n, c in enumerate(answer.citations, 1):
-                page = f"（第{c.page}页）" if c.page else ""
+                page = f"（{c.where()}）" if c.page else ""
                 lines.append(f"{n}. {citation_title(c, answer)} {' › '.join(c.section_path)}{page}  ")
                 lines.append(f"   {label('原文', answer)}：“{c.quote}”")
             lines.append("")
@@ -54,7 +54,7 @@ def export_docx(turns: list[dict[str, Any]], _data_dir: Path | None = None) -> P
         for line in rest:
             doc.add_paragraph(line)
         for n, c in enumerate(answer.citations, 1):
-            page = f"（第{c.page}页）" if c.page else ""
+            page = f"（{c.where()}）" if c.page else ""
             doc.add_paragraph(f"[{n}] {citation_title(c, answer)} {' › '.join(c.section_path)}{page}", style="List Number")
             doc.add_paragraph(f"{label('原文', answer)}：“{c.quote}”")
     path = _out(".docx")

@@ -30,7 +30,7 @@ def source_messages(answer: Answer) -> list[dict[str, Any]]:
     out = []
     for n, c in enumerate(answer.citations, 1):
         where = " › ".join(c.section_path) or "正文"
-        page = f" · 第{c.page}页" if c.page else ""
+        page = f" · {c.where()}" if c.page else ""
         quote = c.quote if len(c.quote) <= QUOTE_CHARS else c.quote[:QUOTE_CHARS] + "……"
         out.append({
             "role": "assistant",

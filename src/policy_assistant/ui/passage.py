@@ -44,6 +44,6 @@ def passage_html(snapshot: Snapshot, citation: Citation, number: int = 1) -> str
             body = f"<mark id='pa-hl'>{_esc(c.text)}</mark>"
         parts.append(f"<p>{body}</p>")
     path = " › ".join(cited.section_path) or "正文"
-    page = f" · 第{cited.page}页" if cited.page else ""
+    page = f" · {citation.where()}" if citation.page else ""
     return (f"<div class='pa-doc'><div class='pa-doc-title'>[{number}] 《{_esc(cited.doc_title.strip('《》'))}》</div>"
             f"<div class='pa-doc-path'>{_esc(path)}{page}</div>{''.join(parts)}</div>")

@@ -30,7 +30,7 @@ def format_citation(number: int, citation: Citation, title: str | None = None) -
         parts.pop(1)
     line = f"[{number}] " + PATH_SEP.join(p for p in parts if p)
     if citation.page is not None:
-        line += f" (第{citation.page}页)"
+        line += f" ({citation.where()})"
     return line
 
 
