@@ -33,6 +33,7 @@ from policy_assistant.errors import (
 from policy_assistant.models import LoadedText
 
 from .limits import Limits, check_count, check_zip
+from .numbering import Numberer
 from .ocr import OcrUnavailable, ocr_image_file, ocr_pdf_pages
 
 log = logging.getLogger(__name__)
@@ -344,12 +345,15 @@ def _load_html(name: str, data: bytes) -> LoadedText:
 def _load_docx(name: str, data: bytes, fmt: str) -> LoadedText:
     try:
         document = docx.Document(io.BytesIO(data))
+        numberer = Numberer(document)  # Word's automatic numbering: 一、（一）1. as printed
         lines: list[str] = []
         for block in document.iter_inner_content():
             if isinstance(block, Table):
                 lines.extend(_table_rows(block))
             else:
-                lines.append(block.text)
+                label = numberer.label(block) if block.text.strip() else ""
+                lines.append(label + block.text.lstrip() if label and not block.text.lstrip().startswith(label)
+                             else block.text)
     except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own errors
         raise DocumentError(
             f"{name}: corrupt or unreadable DOCX file ({exc})", f"{name}：DOCX 文件已损坏或无法读取"
