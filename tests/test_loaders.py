@@ -392,6 +392,7 @@ def test_supported_suffixes():
         ".doc",
         ".wps",
         ".png", ".jpg", ".jpeg", ".tif", ".tiff",  # scans, read by OCR
+        ".xlsx",
     } == SUPPORTED_SUFFIXES
 
 
@@ -411,8 +412,8 @@ def test_whitespace_only_is_empty(name, data):
 
 
 def test_unknown_extension_lists_supported_types(tmp_path):
-    with pytest.raises(UnsupportedFileType, match=r"data\.xlsx.*\.docx.*\.pdf") as info:
-        load_file(write(tmp_path, "data.xlsx", b"PK\x03\x04"))
+    with pytest.raises(UnsupportedFileType, match=r"data\.pptx.*\.docx.*\.pdf") as info:
+        load_file(write(tmp_path, "data.pptx", b"PK\x03\x04"))
     assert info.value.status == 415
 
 
@@ -435,3 +436,70 @@ def test_file_over_max_bytes_is_refused_before_reading(tmp_path, monkeypatch):
     with pytest.raises(FileTooLarge, match=r"big\.txt") as info:
         load_file(path, max_bytes=1000)
     assert info.value.status == 413
+
+
+def make_pdf_with_table(rows: list[list[str]], before: str, after: str) -> bytes:
+    """A PDF page: a line of text, a ruled table (the task-table form), another line."""
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf)
+    pdf.setFont("STSong-Light", 11)
+    pdf.drawString(60, 780, before)
+    widths = [40, 170, 110, 150]
+    top, height = 750, 26
+    for r, row in enumerate(rows):
+        x = 50
+        y = top - r * height
+        for w, cell in zip(widths, row, strict=True):
+            pdf.rect(x, y - height, w, height)
+            pdf.drawString(x + 4, y - 17, cell)
+            x += w
+    pdf.drawString(60, top - len(rows) * height - 30, after)
+    pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def test_a_pdf_task_table_keeps_its_rows_and_header_cells():
+    rows = [["序号", "重点任务", "牵头单位", "配合单位"],
+            ["1", "培育乡村特色产业集群", "市农业农村局", "市发展改革委、市科技局"],
+            ["2", "建设数字乡村大脑", "市数据局", "市农业农村局"]]
+    text = load_bytes("方案.pdf", make_pdf_with_table(rows, "附件：重点任务分工表", "以上任务按期完成。")).text
+    lines = text.split("\n")
+    assert "序号 | 重点任务 | 牵头单位 | 配合单位" in lines
+    assert "2 | 建设数字乡村大脑 | 市数据局 | 市农业农村局" in lines
+    assert lines.index("附件：重点任务分工表") < lines.index("序号 | 重点任务 | 牵头单位 | 配合单位") < lines.index("以上任务按期完成。")
+
+
+def test_a_pdf_task_table_gives_duty_records(tmp_path):
+    from policy_assistant.ingest.prepare import prepare_document
+
+    rows = [["序号", "重点任务", "牵头单位", "配合单位"],
+            ["1", "培育乡村特色产业集群", "市农业农村局", "市发展改革委、市科技局"],
+            ["2", "建设数字乡村大脑", "市数据局", "市农业农村局"]]
+    prepared = prepare_document("方案.pdf", make_pdf_with_table(rows, "某市未来乡村建设实施方案", "附件：重点任务分工表"),
+                                "upload", 1200)
+    table = [o for o in prepared.owners if o.source == "table"]
+    assert any(o.owner == "市数据局" and "数字乡村大脑" in o.task for o in table)  # the lead of row 2
+    assert any(o.owner == "市科技局" and "特色产业集群" in o.task for o in table)  # a cooperating body of row 1
+
+
+def test_an_xlsx_task_breakdown_is_read_row_by_row():
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "重点任务分工表"
+    for row in (["序号", "重点任务", "牵头单位", "配合单位", "完成时限"],
+                [1, "培育乡村特色产业集群", "市农业农村局", "市发展改革委、市科技局", "2026年12月"],
+                [None, None, None, None, None],
+                [2, "建设数字乡村大脑", "市数据局", None, "2025年6月"]):
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    text = load_bytes("分工表.xlsx", buf.getvalue()).text
+    assert text.split("\n")[:3] == ["重点任务分工表", "序号 | 重点任务 | 牵头单位 | 配合单位 | 完成时限",
+                                     "1 | 培育乡村特色产业集群 | 市农业农村局 | 市发展改革委、市科技局 | 2026年12月"]
+    assert text.split("\n")[3] == "2 | 建设数字乡村大脑 | 市数据局 |  | 2025年6月"  # an empty cell keeps its column
+    with pytest.raises(DocumentError):
+        load_bytes("坏表.xlsx", b"PK\x03\x04 broken")

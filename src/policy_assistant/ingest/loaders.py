@@ -39,7 +39,7 @@ from .ocr import OcrUnavailable, ocr_image_file, ocr_pdf_pages
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+    {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".xlsx"}
 )
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 # a PDF page whose text layer holds no Chinese and fewer than this many letters or digits (a page number,
@@ -137,6 +137,11 @@ def load_bytes(filename: str, data: bytes, limits: Limits | None = None) -> Load
         if kind != "pdf":
             raise _wrong_content(name, "PDF", kind)
         loaded = _load_pdf(name, data, limits)
+    elif suffix == ".xlsx":
+        if kind != "zip":
+            raise _wrong_content(name, "XLSX", kind)
+        check_zip(name, data, limits)
+        loaded = _load_xlsx(name, data)
     elif suffix == ".docx":
         if kind != "zip":
             hint = " Save it as .docx without a password." if kind == "ole" else ""
@@ -377,6 +382,34 @@ def _table_rows(table: Table) -> list[str]:
     return rows
 
 
+# ---------------------------------------------------------------- XLSX
+
+
+def _load_xlsx(name: str, data: bytes) -> LoadedText:
+    """A workbook (a task breakdown kept as a spreadsheet): each sheet under its name as a heading, each
+    row one line of cells ("序号 | 重点任务 | 牵头单位 | …"), values as shown (formulas' cached results)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        lines: list[str] = []
+        for sheet in book.worksheets:
+            rows = []
+            for row in sheet.iter_rows(values_only=True):
+                cells = ["" if v is None else " ".join(str(v).split()) for v in row]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if any(cells):
+                    rows.append(" | ".join(cells))
+            if rows:
+                lines.append(sheet.title)
+                lines.extend(rows)
+        book.close()
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors on damaged files
+        raise DocumentError(f"{name}: corrupt or unreadable XLSX file ({exc})", f"{name}：XLSX 文件已损坏或无法读取") from exc
+    return LoadedText(text="\n".join(lines), fmt="xlsx")
+
+
 # ---------------------------------------------------------------- PDF
 
 
@@ -413,6 +446,8 @@ def _load_pdf(name: str, data: bytes, limits: Limits) -> LoadedText:
         raise DocumentError(
             f"{name}: corrupt PDF, no page could be read", f"{name}：PDF 文件已损坏，无法读取任何页面"
         )
+    for i, text in _pdf_tables(name, data, [i for i, t in enumerate(texts) if t.strip()]).items():
+        texts[i] = text  # a page with a table: its rows as "牵头单位 | 配合单位 | …" lines, in place
     scanned = [i for i, t in enumerate(texts)
                if not re.search(r"[\u4e00-\u9fff]", t) and len(re.findall(r"\w", t)) < SCANNED_PAGE_CHARS]
     ocr_pages: dict[int, float] = {}
@@ -441,6 +476,46 @@ def _load_pdf(name: str, data: bytes, limits: Limits) -> LoadedText:
         offset += len(t) + 1  # pages are joined with "\n"
     return LoadedText(text="\n".join(texts), fmt="pdf-ocr" if ocr_pages else "pdf", page_starts=page_starts,
                       ocr_pages=ocr_pages)
+
+
+MIN_TABLE_ROWS, MIN_TABLE_COLS = 2, 2
+
+
+def _pdf_tables(name: str, data: bytes, pages: list[int]) -> dict[int, str]:
+    """The text of the pages that hold ruled tables, read with pdfplumber: the text above, between and below
+    each table as it reads, and each table row as one line of cells ("1 | 培育产业集群 | 市农业农村局 | …"),
+    so a task table keeps its rows and header cells (pypdf's text runs the cells together)."""
+    try:
+        import pdfplumber
+    except ImportError:  # pragma: no cover - a dependency; without it tables are read as plain text
+        return {}
+    out: dict[int, str] = {}
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for i in pages:
+                page = pdf.pages[i]
+                tables = [t for t in page.find_tables() if len(t.rows) >= MIN_TABLE_ROWS
+                          and max((len(r.cells) for r in t.rows), default=0) >= MIN_TABLE_COLS]
+                if not tables:
+                    continue
+                parts: list[str] = []
+                top = page.bbox[1]
+                for table in sorted(tables, key=lambda t: t.bbox[1]):
+                    x0, t_top, x1, t_bottom = table.bbox
+                    if t_top > top:
+                        parts.append(page.crop((page.bbox[0], top, page.bbox[2], t_top)).extract_text() or "")
+                    for row in table.extract():
+                        cells = ["".join((c or "").split()) for c in row]
+                        if any(cells):
+                            parts.append(" | ".join(cells))
+                    top = max(top, t_bottom)
+                if top < page.bbox[3]:
+                    parts.append(page.crop((page.bbox[0], top, page.bbox[2], page.bbox[3])).extract_text() or "")
+                out[i] = _NEWLINES.sub("\n", "\n".join(p for p in parts if p.strip())).translate(_RADICALS)
+    except Exception as exc:  # noqa: BLE001 - a table reader's failure leaves pypdf's text, never the file
+        log.warning("%s: table extraction failed, plain text kept: %s", name, exc)
+        return {}
+    return out
 
 
 def _load_image(name: str, data: bytes, limits: Limits) -> LoadedText:

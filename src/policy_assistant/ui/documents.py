@@ -12,7 +12,8 @@ from .context import PageContext
 from .format import DOCUMENT_HEADERS, document_rows
 from .safe import shown
 
-FILE_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps", ".png", ".jpg", ".jpeg", ".tif", ".tiff"]
+FILE_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".doc", ".wps", ".xlsx", ".png", ".jpg", ".jpeg",
+              ".tif", ".tiff"]
 # Asks before deleting; a cancelled dialog sends no document id, and the handler then does nothing.
 CONFIRM_DELETE_JS = ("(docId, key) => [(docId && confirm('确定要删除该文件吗？删除后将不再据此回答问题。')) ? docId : null,"
                      " key]")
