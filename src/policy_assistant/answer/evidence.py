@@ -6,7 +6,7 @@ import math
 import re
 from functools import lru_cache
 
-from ..index.lexical import ALT, word_known
+from ..index.lexical import ALT, word_known, word_tag
 from ..index.snapshot import Snapshot, lexical_text
 
 SEGMENT_PIECE_WEIGHT = 0.3
@@ -39,11 +39,16 @@ def full_forms(term: str, text: str, limit: int = 2, gap: int = _GAP_HAN, shorte
 SPOKEN_GAP = 4  # "挖路" → 挖掘农村公路
 
 
+# jieba part-of-speech tags of words that say when, who or how, never what: time words, pronouns, adverbs,
+# prepositions, conjunctions, particles, numerals and measure words
+_NOT_CONTENT_TAGS = frozenset({"t", "r", "d", "p", "c", "u", "m", "q", "f"})
+
+
 def spoken_forms(term: str, text: str) -> list[str]:
     """The library's wordings of a two-character spoken word it never uses itself: 违建 → 违法建设,
     运维 → 运行维护, 超层 → 超过批准层, 挖路 → 挖掘农村公路 (the characters in order, each gap at most four)."""
-    if len(term) != 2 or term in text:
-        return []
+    if len(term) != 2 or term in text or word_tag(term) in _NOT_CONTENT_TAGS:
+        return []  # 当时, 那时: a time word or a pronoun is no compressed content (not 当…及时)
     return full_forms(term, text, gap=SPOKEN_GAP, shortest=2)
 
 

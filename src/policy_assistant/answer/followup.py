@@ -10,14 +10,19 @@ from ..models import Message
 from .question import _YEAR, LOCATE, content_terms, with_full_years
 
 _ELLIPTIC_START = re.compile(r"^(那|那么|那在|还有|另外|其中|这|这个|这一|该|它|其|那个|同样|呢)")
-_ANAPHOR = re.compile(r"那部分|这部分|那个|这个|这些|那些|上述|前面|刚才|上面|它们|其中|后者|前者|那一项|这一项")
-_ASKS = re.compile(r"谁|多少|哪|什么|几|怎么|如何|是否|吗")
+_ANAPHOR = re.compile(r"那部分|这部分|那个|这个|这些|那些|上述|前面|刚才|上面|它们|其中|后者|前者|那一项|这一项|当时|那时|当年|那年")
+_ASKS = re.compile(r"谁|多少|哪|什么|啥|几|怎么|如何|是否|吗")
 # a document named in a question: "管理条例", "乡村振兴促进法", "实施方案", "一号文件"
 _DOC_REF = re.compile(r"[\u4e00-\u9fff]{0,16}?(?:条例|促进法|管理办法|办法|实施方案|方案|一号文件|意见|报告)|[\u4e00-\u9fff]{2,12}法(?![\u4e00-\u9fff])")
 # words for what is measured rather than what is measured about: "产量呢?" keeps the subject (蔬菜)
 _ATTRIBUTE = re.compile(r"(量|额|率|数|面积|规模|比例|收入|产值|资金|标准|时间|期限|频次)$")
 _LABEL = re.compile(r"第([一二三四五六七八九十百零\d]+)(条|章|节|项|点|部分|个方面)")
 _TAIL = re.compile(r"(目标)?(是多少|有多少|为多少|是什么|有哪些|是哪些|有什么|多少|几个|吗|呢)?[?？!！。.\s]*$")
+
+
+# the previous question's own asking, at its end: "哪天开始施行", "由谁负责", "哪个部门牵头"
+_OWN_ASK_TAIL = re.compile(r"(?:是|在|于)?(?:哪天|哪一天|什么时候|何时|哪年|哪一年|几月几[日号]|由谁|谁|哪个部门|哪个单位|哪些部门|哪个局)"
+                           r"[^，,。？?]{0,6}$")
 
 
 def is_elliptical(question: str) -> bool:
@@ -71,7 +76,7 @@ def resolve(question: str, history: list[Message]) -> str:
     rest = re.sub(r"^(其中|这一条|这条|这一项|这项|这个|这|该项|该|它|其)", "", stripped)
     # "那公共处理设施呢?" after "户内处理设施由谁负责养护?": swap the entity that shares a head noun
     entity = re.sub(r"[呢吗?？。!！\s]+$", "", rest)
-    if entity and len(entity) <= 12 and not re.search(r"谁|多少|哪|什么|几|怎么|如何|是否|吗|负责|牵头|部分|条", entity):
+    if entity and len(entity) <= 12 and not _ASKS.search(entity) and not re.search(r"负责|牵头|部分|条", entity):
         swapped = _swap_entity(prev_norm, entity) or _swap_document(prev_norm, entity) or _swap_term(prev_norm, entity)
         if swapped:
             return swapped
@@ -87,6 +92,8 @@ def resolve(question: str, history: list[Message]) -> str:
     if rest and _ASKS.search(rest):
         # "这是哪个工程里的?" after "每年要盘活多少…?": the new question asks its own thing, not the figure
         topic = re.sub(r"(?:要|需要)?(?:多少|几)[个条项家座所名人]?(?=[\u4e00-\u9fff]|$)", "", topic)
+        # "那是哪次会议通过的" after "促进法哪天开始施行": nor the previous when or who
+        topic = _OWN_ASK_TAIL.sub("", topic) or topic
     return f"{topic}，{rest}" if rest else topic
 
 

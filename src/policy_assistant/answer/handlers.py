@@ -280,7 +280,10 @@ class Handlers:
         unit = asked_unit(q.frame)
         if unit is not None and not states_unit(scored[0][1].figure(), unit):
             # "每个村奖多少钱": the unit asked is a slot too; a record in it that the question supports wins
-            agree = [(s_, t) for s_, t in scored if states_unit(t.figure(), unit)]
+            # within the document the question is about (the best record's): another document's figure in
+            # that unit is another topic ("全区有多少个行政村" is not the report's 1万个行政村)
+            top_doc = scored[0][1].doc_id
+            agree = [(s_, t) for s_, t in scored if t.doc_id == top_doc and states_unit(t.figure(), unit)]
             if agree and agree[0][0] >= self.min_support["target"]:
                 self.trace("match.target.unit", f"{unit.name}: {agree[0][1].clause[:40]} over {scored[0][1].clause[:40]}")
                 scored = agree

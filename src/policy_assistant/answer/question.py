@@ -173,11 +173,19 @@ def analyse(text: str) -> Question:
     places = [m.group(0) for m in _PLACE.finditer(norm)]
     terms = content_terms(norm)
     frame = question_frame(norm)
+    kind = classify(frame)
+    task = _OWNED_TASK.search(norm) if kind == "owner" else None
+    if task and task.group(1) not in terms:
+        terms.append(task.group(1))  # "由哪个部门负责解释": 解释 is the task asked about, not a definition frame
     return Question(
-        text=text, norm=norm, script=question_script(text), kind=classify(frame), years=years, frame=frame,
+        text=text, norm=norm, script=question_script(text), kind=kind, years=years, frame=frame,
         places=places, label_refs=refs, terms=terms,
         wants_count=bool(re.search(r"有几|几[个条章项]|多少[个条章项]", norm)),
     )
+
+
+# the task an owner question names with a frame word: "负责解释", "谁来制定", "牵头落实"
+_OWNED_TASK = re.compile(r"(?:负责|谁来|谁去|牵头)(解释|制定|落实|组织|评定|认定|核定|审核|验收|公布|发布|备案)(?:的|工作|吗|呢|[?？]|$)")
 
 
 def typed_figures(q: Question) -> list[str]:

@@ -11,7 +11,7 @@ from .clauses import chunk_sentences
 from .tables import table_owners
 
 # a responsible body: ends with one of these
-_BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会|机关)"
+_BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会|机关|企业|个人|村民|农户|排水户|经营者)"
 _BODY_END = re.compile(_BODY + r"$")
 # a named body inside a sentence (a qualifier of 2+ characters, then the kind of body)
 BODY_RE = re.compile(r"[\u4e00-\u9fff()（）]{2,}(?:主管部门|人民政府|委员会|办公室|办事处|专班|农业农村局|发改局|[^\s，,。；;]{1,8}局|厅)")
@@ -30,9 +30,14 @@ _PATTERNS = [
     # "乡镇人民政府按照…规定的职责，负责…": the duty follows a qualifying phrase
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:按照|根据|依照|依据)[^。；;]{0,40}?[，,]\s*(?:具体)?负责(?P<task>[^。；;]*)")),
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:按照|根据|依照|依据)[^。；;，,]{0,30}?(?:对|做好|实施|开展)(?P<task>[^。；;]*)")),
+    # "…等有关部门按照各自职责，做好…相关工作"
+    ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:按照|根据|依照|依据)[^。；;]{0,40}?[，,]\s*(?:做好|实施|开展)(?P<task>[^。；;]*)")),
     ("牵头", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:牵头|会同[^，,。]{2,30}?牵头)(?P<task>[^。；;]*)")),
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:具体)?负责(?P<task>[^。；;]*)")),
-    ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"应当(?P<task>[^。；;]*)")),
+    # "X应当…", "覆盖范围内的村民…单位和个人，应当…", "X接到报告后，应当…": the duty after a comma or a 后-clause
+    ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:[，,]|[^，,。；;]{2,24}?[后时][，,])?\s*应当(?P<task>[^。；;]*)")),
+    # "运维单位不得擅自停运…", "任何单位或者个人不得…": a prohibition is a duty too
+    ("不得", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"不得(?P<task>[^。；;]*)")),
 ]
 # who approves or must agree: "报县（市、区）人民政府审批", "经县农业农村局商县生态环境分局同意"; the task
 # is what the sentence says before it
@@ -52,6 +57,10 @@ def split_owners(who: str) -> list[str]:
     who = who.strip(" ，,、")
     if re.search(r"等(?:有关|相关)?部门$", who) or "按照" in who:
         return [who]
+    # "村民以及其他…单位和个人", "乡镇人民政府或者县（市、区）主管部门": each body its own duty
+    wide = [p.strip(" ，,、") for p in re.split(r"以及|或者", who) if p.strip(" ，,、")]
+    if len(wide) > 1 and not who.startswith(("任何", "其他")) and all(_BODY_END.search(p) and len(p) >= 2 for p in wide):
+        return [q for p in wide for q in split_owners(p)]
     parts = [p.strip() for p in re.split(r"[、和及与]", who) if p.strip()]
     if len(parts) > 1 and all(_BODY_END.search(p) and len(p) >= 3 for p in parts):
         return parts
