@@ -57,3 +57,17 @@ def test_api_duties_and_penalties_in_three_formats(built_settings, real_service)
 def test_duty_csv_escapes_formulas() -> None:
     text = table_csv(DUTY_COLUMNS, [["=cmd|' /C calc'!A0", "牵头", "+1", "", "", "", "", "", "", "@x"]])
     assert "'=cmd" in text and "'+1" in text and "'@x" in text
+
+
+def test_a_body_with_its_duty_verb_and_items_under_an_approval_lead_are_duties() -> None:
+    """'X依法查处…' states X's duty without 负责; '有下列情形之一的，应当经X同意：（一）…' gives each item X's approval."""
+    from policy_assistant.ingest.prepare import prepare_document
+
+    text = ("某某县农村公路管理办法\n\n第四条 县综合行政执法局依法查处农村公路违法行为。\n\n"
+            "第十八条 有下列情形之一的，应当经县交通运输局同意：\n（一）在农村公路用地范围内埋设电缆的；\n"
+            "（二）在农村公路上增设平面交叉道口的。\n")
+    owners = prepare_document("办法.txt", text.encode(), "upload", 1200).owners
+    assert any(o.owner == "县综合行政执法局" and o.task.startswith("查处") for o in owners)
+    items = [o for o in owners if o.owner == "县交通运输局" and o.form == "同意"]
+    assert {o.task for o in items} >= {"在农村公路用地范围内埋设电缆的", "在农村公路上增设平面交叉道口的"}
+    assert all("应当经县交通运输局同意" in o.sentence for o in items)  # the quote holds the lead

@@ -153,3 +153,12 @@ def test_a_lone_surrogate_is_a_clear_4xx_not_a_500(built_settings, real_service)
                      '{"question": "托位?", "history": [{"role": "user", "content": "\\udfff"}]}'):
             r = client.post("/v1/ask", content=body, headers={"content-type": "application/json"})
             assert 400 <= r.status_code < 500 and "error" in r.json()
+
+
+def test_a_place_read_across_a_library_phrase_is_no_place() -> None:
+    from policy_assistant.answer.pipeline import _inside_library_phrase
+
+    library = {"平交道口", "开平交道口"}.__contains__
+    assert _inside_library_phrase("开平", "申请在公路上开平交道口几天答复", lambda t: t == "平交道口")
+    assert not _inside_library_phrase("开平", "开平市的乡村振兴目标", lambda t: False)
+    assert not _inside_library_phrase("临平区", "临平区托位要新增多少个", library)

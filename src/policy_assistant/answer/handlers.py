@@ -89,6 +89,7 @@ _HEADER_LINE = re.compile(r"[\u4e00-\u9fff]{2,30}(?:人民政府|办公室|委�
 NAMES_WHO_TOLERANCE = 0.1  # such a clause wins unless an owned clause fits clearly better
 SECONDARY_TASK_PENALTY = 0.2  # for an owner whose main task misses the question's words
 OWNER_RERANK = 12  # owner clauses re-scored with the phrase and condition features
+OTHER_DOCUMENT_MARGIN = 0.1  # another document's record of the same indicator and year, this close, is said too
 # what a question piece must not hold to count as its wording: the asking words and the role words
 _NOT_WORDING = re.compile(r"[谁哪么吗呢吧?？,，。、\s]|什么|多少|几|负责|牵头|部门|单位|主管|管理|由|归")
 
@@ -362,6 +363,16 @@ class Handlers:
         head = short_title(best.doc_title, cites.script) + path_text(best.section_path, cites.script)
         confirmed = typed_figures(q) and _CONFIRM.search(q.frame)  # "…是不是要做到76%?" and it is
         text = ("是的。" if confirmed else "") + f"根据{head}：" + "；".join(lines) + "。"
+        # a question naming no document, and another document setting the same indicator for the same year
+        # (a county plan and an uploaded city plan both set 2027 income): say both, each with its source
+        other = None if self.doc_ids else next(
+            (t for s_, t in scored[:12] if t.doc_id != best.doc_id and s_ >= best_score - OTHER_DOCUMENT_MARGIN
+             and _same_indicator(t, anchor) and t.year == anchor.year and t.kind == anchor.kind), None)
+        if other is not None:
+            self.trace("match.target.other_document", f"{other.doc_id}: {other.clause[:40]}")
+            where = short_title(other.doc_title, cites.script) + path_text(other.section_path, cites.script)
+            text += f"另据{where}：{self._target_line(other, cites)}。"
+            chosen = [*chosen[:3], other]
         return Answer(question=q.text, answer=text, answered=True, citations=cites.items, targets=chosen[:4], kind="target")
 
     def year_targets(self, q: Question, cites: Citations) -> Answer:

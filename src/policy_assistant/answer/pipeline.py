@@ -71,7 +71,8 @@ def gate(engine: AnswerEngine, rec: AskRecord) -> None:
     if not q.norm.strip(" ?？"):
         rec.refuse("gate", "gate.empty", "请输入具体问题。")
         return
-    unknown_places = [p for p in place_names(q.norm) if not engine.stats.in_corpus(p) and len(p) >= 2]
+    unknown_places = [p for p in place_names(q.norm) if not engine.stats.in_corpus(p) and len(p) >= 2
+                      and not _inside_library_phrase(p, q.norm, engine.stats.in_corpus)]
     if unknown_places:
         regions = engine.library_regions()
         rec.refuse("gate", "gate.unknown_place", f"现有文件中没有关于“{'、'.join(unknown_places)}”的内容，无法回答。"
@@ -84,6 +85,18 @@ def gate(engine: AnswerEngine, rec: AskRecord) -> None:
     foreign = foreign_terms(q.terms, engine.stats)
     if foreign:
         rec.refuse("gate", "gate.foreign_term", f"现有文件中没有提到“{'、'.join(foreign)}”，无法回答该问题。")
+
+
+def _inside_library_phrase(place: str, norm: str, in_corpus: Callable[[str], bool]) -> bool:
+    """A "place" jieba read across a word the library uses: 开|平交道口 is no 开平 (a city)."""
+    for m in re.finditer(re.escape(place), norm):
+        for start in range(max(0, m.start() - 3), m.end()):
+            for end in range(max(m.start() + 1, start + 3), min(len(norm), m.end() + 4) + 1):
+                piece = norm[start:end]
+                overlaps = start < m.end() and end > m.start() and not (start <= m.start() and end >= m.end())
+                if overlaps and len(piece) >= 3 and re.fullmatch(r"[\u4e00-\u9fff]+", piece) and in_corpus(piece):
+                    return True
+    return False
 
 
 def plan(engine: AnswerEngine, rec: AskRecord) -> None:

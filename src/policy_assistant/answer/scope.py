@@ -94,10 +94,15 @@ def indicator_conflict(q_norm: str, text: str) -> str | None:
 _VILLAGE = re.compile(r"(?<=[市县区镇乡])([\u4e00-\u9fff]{1,3}村)(?![民委级庄集])")
 
 
+# a kind of village, not a name: "和美乡村示范村" holds "村示范村" after 乡, "精品村", "中心村"
+_VILLAGE_KIND = re.compile(r"示范|精品|特色|重点|中心|行政|自然|美丽|和美|未来|专业|试点|样板|传统|历史")
+
+
 def named_villages(corpus_text: str) -> set[str]:
     """Villages the documents name after their county or town ("义乌市李祖村", "安吉县余村")."""
     return {v for v in _VILLAGE.findall(corpus_text)
-            if not v.endswith(("农村", "乡村", "山村")) and v[0] not in "对有在和与等各本全每该"}
+            if not v.endswith(("农村", "乡村", "山村")) and v[0] not in "对有在和与等各本全每该村"
+            and not _VILLAGE_KIND.search(v)}
 
 
 def check_scope(q: Question, answer: Answer, script: str, villages: set[str]) -> Answer:

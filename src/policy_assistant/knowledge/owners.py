@@ -36,6 +36,8 @@ _PATTERNS = [
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:具体)?负责(?P<task>[^。；;]*)")),
     # "X应当…", "覆盖范围内的村民…单位和个人，应当…", "X接到报告后，应当…": the duty after a comma or a 后-clause
     ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:[，,]|[^，,。；;]{2,24}?[后时][，,])?\s*应当(?P<task>[^。；;]*)")),
+    # "县综合行政执法局依法查处…违法行为", "县农业农村局指导…": the body and its duty verb, no 负责
+    ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:依法|按照规定)?(?P<task>(?:查处|监督检查|组织实施|统筹协调|指导|审核|核查|组织开展)[^。；;]*)")),
     # "运维单位不得擅自停运…", "任何单位或者个人不得…": a prohibition is a duty too
     ("不得", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"不得(?P<task>[^。；;]*)")),
 ]
@@ -114,6 +116,18 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
                     level = "document" if in_lead_section and form in ("牵头", "负责") else "clause"
                     for owner in split_owners(who):
                         add(owner, task, form, level, chunk, sent.text)
+            if sent.lead and not any(p.search(sent.norm) for _, p in _APPROVALS):
+                # "有下列情形之一的，应当经X同意：（一）埋设管道、电缆的；": each item needs the lead's approval
+                for form, pattern in _APPROVALS:
+                    for m in pattern.finditer(sent.lead):
+                        who = _LABEL.sub("", m.group("who"))
+                        if len(who) < 2 or _NOT_SUBJECT.match(who):
+                            continue
+                        verb = m.groupdict().get("verb")
+                        item = _ITEM.sub("", sent.norm).strip(" ，,；;。")
+                        for owner in split_owners(who):
+                            add(owner, item, "同意" if verb == "同意" else form, "clause", chunk,
+                                f"{sent.lead}……{sent.text}")
             for form, pattern in _APPROVALS:
                 for m in pattern.finditer(sent.norm):
                     who = m.group("who")
