@@ -19,6 +19,11 @@ if ! command -v tesseract >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v ap
          && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $OCR_PKGS >/dev/null 2>&1; }; } \
     || echo "note: Tesseract OCR could not be installed; scanned PDFs will be refused with a hint" >&2
 fi
+# .doc/.wps (and old Word files) converted by LibreOffice headless, likewise where apt is available
+if ! command -v soffice >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libreoffice-writer-nogui >/dev/null 2>&1 \
+    || echo "note: LibreOffice could not be installed; .doc/.wps uploads will be refused with a hint" >&2
+fi
 stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)${EXTRAS:+-$EXTRAS}"
 if [ -f "$stamp" ]; then
   exit 0
