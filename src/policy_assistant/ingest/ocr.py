@@ -23,12 +23,15 @@ from typing import TYPE_CHECKING
 from ..errors import DocumentError
 
 if TYPE_CHECKING:
+    import numpy as np
     from PIL.Image import Image
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra"
 PAGE_TIMEOUT_S = 120  # one page; a hung Tesseract is stopped, never the whole service
 MAX_SKEW_DEG = 5.0
 SKEW_STEP_DEG = 0.5
+# Tesseract puts spaces around punctuation: "( 2024-2026年 )", "附件 : 分工表"
+_PUNCT_SPACE = re.compile(r"(?<![|])\s+(?=[()（）:：，,。、“”；;》])|(?<=[()（）:：，,。、“”；;《])\s+(?![|])")
 # Tesseract puts spaces between Chinese characters and around figures: "到 2025 年" is "到2025年"
 _CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef\d%.])\s+(?=[\u3000-\u9fff\uff00-\uffef])"
                         r"|(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\d%])")
@@ -95,21 +98,53 @@ def deskew(image: Image) -> Image:
     return gray.rotate(best_angle, resample=PilImage.Resampling.BICUBIC, expand=True, fillcolor=255)
 
 
+def without_rules(image: Image) -> tuple[Image, bool]:
+    """The page with the ruled lines of a table whitened (Tesseract reads cell text, not the grid), and
+    whether there were any: rows or columns of dark pixels longer than a fifth of the page."""
+    import numpy as np
+    from PIL import Image as PilImage
+
+    pixels = np.asarray(image.convert("L")).copy()
+    dark = pixels < 128
+    rows = _runs(dark, axis=1) > pixels.shape[1] // 5
+    cols = _runs(dark, axis=0) > pixels.shape[0] // 5
+    if not rows.any() and not cols.any():
+        return image, False
+    pixels[rows, :] = np.where(dark[rows, :], 255, pixels[rows, :])
+    pixels[:, cols] = np.where(dark[:, cols], 255, pixels[:, cols])
+    return PilImage.fromarray(pixels), True
+
+
+def _runs(dark: np.ndarray, axis: int) -> np.ndarray:
+    """The longest run of dark pixels in each row (axis=1) or column (axis=0)."""
+    import numpy as np
+
+    lines = dark if axis == 1 else dark.T
+    best = np.zeros(lines.shape[0], dtype=np.int64)
+    current = np.zeros(lines.shape[0], dtype=np.int64)
+    for k in range(lines.shape[1]):
+        current = np.where(lines[:, k], current + 1, 0)
+        best = np.maximum(best, current)
+    return best
+
+
 def read_image(image: Image, langs: str) -> OcrPage:
-    """One page image through Tesseract (TSV): its lines of text and mean word confidence."""
+    """One page image through Tesseract (TSV): its lines of text and mean word confidence. On a ruled
+    table the grid is whitened first, and a wide gap between words on a line becomes a cell break " | "."""
     exe = shutil.which("tesseract")
     if exe is None:
         raise OcrUnavailable("tesseract disappeared", "未找到 Tesseract")
+    page, ruled = without_rules(deskew(image))
     with tempfile.TemporaryDirectory(prefix="pa-ocr-") as tmp:
         path = Path(tmp) / "page.png"
-        deskew(image).save(path)
+        page.save(path)
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # pages run side by side; one thread each
         try:
             out = subprocess.run([exe, str(path), "stdout", "-l", langs, "--psm", "6", "tsv"], capture_output=True,
                                  text=True, timeout=PAGE_TIMEOUT_S, check=False, env=env)
         except subprocess.TimeoutExpired as exc:
             raise DocumentError(f"OCR of a page took over {PAGE_TIMEOUT_S} s", "扫描页文字识别超时") from exc
-    lines: dict[tuple[str, str, str], list[str]] = {}
+    lines: dict[tuple[str, str, str], list[tuple[int, int, int, str]]] = {}
     confidences: list[float] = []
     for row in out.stdout.splitlines()[1:]:
         cols = row.split("\t")
@@ -118,11 +153,28 @@ def read_image(image: Image, langs: str) -> OcrPage:
         word, conf = cols[11].strip(), float(cols[10])
         if not word:
             continue
-        lines.setdefault((cols[2], cols[3], cols[4]), []).append(word)
+        left, width, height = int(cols[6]), int(cols[8]), int(cols[9])
+        lines.setdefault((cols[2], cols[3], cols[4]), []).append((left, width, height, word))
         if conf >= 0:
             confidences.append(conf)
-    text = "\n".join(_CJK_SPACE.sub("", " ".join(words)) for words in lines.values())
+    text = "\n".join(t for t in (_line_text(words, ruled) for words in lines.values()) if _HAN_OR_FIGURE.search(t))
     return OcrPage(text=text, confidence=round(sum(confidences) / len(confidences), 1) if confidences else 0.0)
+
+
+_EMPTY_CELLS = re.compile(r"(?:\s*\|\s*){2,}")  # grid remnants read as empty cells
+_HAN_OR_FIGURE = re.compile(r"[\u4e00-\u9fff]{2}|\d")  # a line of grid remnants and specks holds neither
+CELL_GAP = 2.5  # a gap between words wider than this many character heights, on a ruled page, is a cell break
+
+
+def _line_text(words: list[tuple[int, int, int, str]], ruled: bool) -> str:
+    words = sorted(words)
+    height = sorted(h for _, _, h, _ in words)[len(words) // 2] or 1
+    parts = [words[0][3]]
+    for (l0, w0, _, _), (l1, _, _, word) in zip(words, words[1:], strict=False):
+        parts.append(" | " if ruled and l1 - (l0 + w0) > CELL_GAP * height else " ")
+        parts.append(word)
+    text = _PUNCT_SPACE.sub("", _CJK_SPACE.sub("", "".join(parts)))
+    return _EMPTY_CELLS.sub(" | ", text).strip(" |") if ruled else text
 
 
 def ocr_pdf_pages(name: str, data: bytes, pages: list[int], langs: str, dpi: int) -> dict[int, OcrPage]:
