@@ -503,3 +503,15 @@ def test_an_xlsx_task_breakdown_is_read_row_by_row():
     assert text.split("\n")[3] == "2 | 建设数字乡村大脑 | 市数据局 |  | 2025年6月"  # an empty cell keeps its column
     with pytest.raises(DocumentError):
         load_bytes("坏表.xlsx", b"PK\x03\x04 broken")
+
+
+def test_layout_line_wraps_of_a_pdf_are_joined_but_headings_and_items_stay():
+    from policy_assistant.ingest.loaders import unwrap_lines
+
+    page = ("二、主要目标\n到2026年，全县农村卫生厕所普及率达到95%以上，农村生活污水治理率达\n到50%以上，累计创建"
+            "示范村60个。\n（一）加强组织领导\n县委督查室会同县政府督查室每半年开展一次专项督查，对推进不力的乡\n镇进行通报约谈。\n"
+            "1 | 农村卫生厕所改造 | 县农业农村局\n- 2 -")
+    assert unwrap_lines(page).split("\n") == [
+        "二、主要目标", "到2026年，全县农村卫生厕所普及率达到95%以上，农村生活污水治理率达到50%以上，累计创建示范村60个。",
+        "（一）加强组织领导", "县委督查室会同县政府督查室每半年开展一次专项督查，对推进不力的乡镇进行通报约谈。",
+        "1 | 农村卫生厕所改造 | 县农业农村局", "- 2 -"]

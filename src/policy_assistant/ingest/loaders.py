@@ -465,6 +465,7 @@ def _load_pdf(name: str, data: bytes, limits: Limits) -> LoadedText:
             if page.text.strip():
                 texts[i] = page.text
                 ocr_pages[i + 1] = page.confidence
+    texts = [unwrap_lines(t) for t in texts]
     if n_pages and not any(t.strip() for t in texts):
         raise DocumentError(
             f"{name}: no text found, not even by OCR (a blank or unreadable scan?)",
@@ -518,11 +519,38 @@ def _pdf_tables(name: str, data: bytes, pages: list[int]) -> dict[int, str]:
     return out
 
 
+# a line that starts a heading, an article, a list item or a table row is never a wrapped continuation
+_LINE_START = re.compile(r"^\s*(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第[一二三四五六七八九十百零]+[章节条]"
+                         r"|[①②③④⑤⑥⑦⑧⑨⑩]|附件|[-—]\s*\d+\s*[-—])")
+_SENTENCE_END = re.compile(r"[。；;！!？?：:」』”]\s*$")
+FULL_LINE = 0.8  # a line this long against the page's longest lines was wrapped by the layout, not ended
+
+
+def unwrap_lines(text: str) -> str:
+    """A page's text with the layout's line wraps joined: a sentence broken at the right margin ("每半年\n开展
+    一次专项督查") is one line again. A line is joined to the one before when that one is nearly full width,
+    does not end a sentence, and the new line starts no heading, article, item or table row."""
+    lines = text.split("\n")
+    widths = sorted(len(x.strip()) for x in lines if x.strip())
+    if len(widths) < 3:
+        return text
+    full = widths[int(len(widths) * 0.9)] * FULL_LINE  # near the longest lines of the page
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        if (prev.strip() and line.strip() and len(prev.strip()) >= full and not _SENTENCE_END.search(prev)
+                and not _LINE_START.match(line) and "|" not in line and "|" not in prev):
+            out[-1] = prev.rstrip() + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _load_image(name: str, data: bytes, limits: Limits) -> LoadedText:
     """An image (a photographed or scanned page; each frame of a TIFF a page) read by OCR."""
     pages = ocr_image_file(name, data, limits.ocr_langs)
     check_count(name, "pages", "页", len(pages), limits.pages, "PA_MAX_PDF_PAGES")
-    texts = [p.text for p in pages]
+    texts = [unwrap_lines(p.text) for p in pages]
     if not any(t.strip() for t in texts):
         raise DocumentError(f"{name}: no text found in the image by OCR", f"{name}：图片中没有识别出文字")
     page_starts, offset = [], 0
