@@ -297,6 +297,8 @@ class Handlers:
             chosen = [t for t in family if t.year in q.years]
             if not chosen:
                 chosen = [t for s, t in scored[:8] if t.year in q.years and s >= best_score - 0.05]
+                if unit is not None:  # of those, the records in the unit asked ("治理率…多少": a rate)
+                    chosen = [t for t in chosen if states_unit(t.figure(), unit)] or chosen
             if not chosen:
                 # "2023年中央一号文件…": the year names the document, whose targets carry no year of their own
                 chosen = [t for t in family if t.year is None and title_years(t.doc_title) & set(q.years)]

@@ -30,8 +30,7 @@ def _stated(units: str) -> re.Pattern[str]:
 UNIT_CLASSES = [
     # a change in a rate: "提高几个百分点" (a level such as 85% does not answer it)
     UnitClass("百分点", re.compile(r"(几|多少)个?百分点"), _stated(r"个?百分点")),
-    UnitClass("比例", re.compile(r"百分之几|百分之多少|(几|多少)成(?!本|效|果|绩|员)|多少%|比例是?多少|比重|占比|增长率|增幅"
-                               r"|(?<![效频])率[^，。？?率]{0,6}(多少|几)"),  # "污水治理率定的多少": a rate asked
+    UnitClass("比例", re.compile(r"百分之几|百分之多少|(几|多少)成(?!本|效|果|绩|员)|多少%|比例是?多少|比重|占比|增长率|增幅"),
               re.compile(_NUM + r"\s*(?:%|％|成(?!本|效|果|绩|员))|百分之[零〇一二两三四五六七八九十百]+|\d+(?:\.\d+)?\s*个?百分点")),
     UnitClass("面积", re.compile(r"多少(万|千)?(亩|公顷|平方米|平方公里)|几(万|千)?(亩|公顷)|面积(是|有|达到?|为)?多少|多大面积|多少面积"),
               _stated(r"亩|公顷|平方米|平方公里|平米|m2|km2")),
