@@ -53,3 +53,32 @@ def scanned_png() -> bytes:
     out = io.BytesIO()
     page(PAGES[1], angle=-2.0).save(out, format="PNG")
     return out.getvalue()
+
+
+TABLE = [["序号", "重点任务", "牵头单位", "配合单位"],
+         ["1", "培育乡村特色产业", "县农业农村局", "县发展改革局、县财政局"],
+         ["2", "建设数字乡村平台", "县数据局", "县农业农村局"]]
+
+
+def scanned_table_pdf(dpi: int = 200) -> bytes:
+    """A scanned page holding a ruled task table (cells that wrap stay in their cell), a little skewed."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    w, h = int(8.27 * dpi), int(11.69 * dpi)
+    img = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(img)
+    face = ImageFont.truetype(str(font()), int(dpi * 0.14))
+    draw.text((int(dpi * 0.8), int(dpi * 0.8)), "附件：重点任务分工表", font=face, fill="black")
+    widths = [0.6, 2.4, 1.6, 2.2]
+    y, rh = int(dpi * 1.3), int(dpi * 0.55)
+    for row in TABLE:
+        x = int(dpi * 0.6)
+        for width, cell in zip(widths, row, strict=True):
+            cw = int(width * dpi)
+            draw.rectangle((x, y, x + cw, y + rh), outline="black", width=3)
+            draw.text((x + 10, y + int(rh * 0.3)), cell, font=face, fill="black")
+            x += cw
+        y += rh
+    out = io.BytesIO()
+    img.rotate(0.8, expand=True, fillcolor="white").save(out, format="PDF", resolution=dpi)
+    return out.getvalue()

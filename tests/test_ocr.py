@@ -68,3 +68,13 @@ def test_without_tesseract_a_scan_is_refused_with_how_to_enable_it(monkeypatch: 
 def test_an_image_that_is_not_one_is_refused() -> None:
     with pytest.raises(DocumentError):
         load_bytes("照片.png", b"%PDF-1.4 not an image")
+
+
+@needs_tesseract
+def test_a_scanned_task_table_is_read_cell_by_cell() -> None:
+    from tests.scans import scanned_table_pdf
+
+    lines = load_bytes("分工表-扫描件.pdf", scanned_table_pdf()).text.replace(":", "：").split("\n")
+    assert "序号 | 重点任务 | 牵头单位 | 配合单位" in lines
+    assert "2 | 建设数字乡村平台 | 县数据局 | 县农业农村局" in lines
+    assert lines.index("附件：重点任务分工表") < lines.index("序号 | 重点任务 | 牵头单位 | 配合单位")

@@ -128,36 +128,104 @@ def _runs(dark: np.ndarray, axis: int) -> np.ndarray:
     return best
 
 
-def read_image(image: Image, langs: str) -> OcrPage:
-    """One page image through Tesseract (TSV): its lines of text and mean word confidence. On a ruled
-    table the grid is whitened first, and a wide gap between words on a line becomes a cell break " | "."""
+def _tesseract(image: Image, langs: str, psm: int = 6) -> list[list[str]]:
+    """Tesseract's TSV rows for ``image`` (each a list of its 12 columns), words only."""
     exe = shutil.which("tesseract")
     if exe is None:
         raise OcrUnavailable("tesseract disappeared", "未找到 Tesseract")
-    page, ruled = without_rules(deskew(image))
     with tempfile.TemporaryDirectory(prefix="pa-ocr-") as tmp:
         path = Path(tmp) / "page.png"
-        page.save(path)
-        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # pages run side by side; one thread each
+        image.save(path)
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # pages and cells run side by side; one thread each
         try:
-            out = subprocess.run([exe, str(path), "stdout", "-l", langs, "--psm", "6", "tsv"], capture_output=True,
+            out = subprocess.run([exe, str(path), "stdout", "-l", langs, "--psm", str(psm), "tsv"], capture_output=True,
                                  text=True, timeout=PAGE_TIMEOUT_S, check=False, env=env)
         except subprocess.TimeoutExpired as exc:
             raise DocumentError(f"OCR of a page took over {PAGE_TIMEOUT_S} s", "扫描页文字识别超时") from exc
+    rows = [r.split("\t") for r in out.stdout.splitlines()[1:]]
+    return [r for r in rows if len(r) >= 12 and r[0] == "5" and r[11].strip()]
+
+
+def _rule_positions(mask: np.ndarray) -> list[int]:
+    """Centres of the runs of True in a 1-D mask: the positions of a grid's lines."""
+    out, start = [], None
+    for i, on in enumerate([*mask.tolist(), False]):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            out.append((start + i - 1) // 2)
+            start = None
+    return out
+
+
+def _grid(image: Image) -> tuple[list[int], list[int]]:
+    """The y of a ruled table's horizontal lines and the x of its vertical lines ([] when there is none)."""
+    import numpy as np
+
+    dark = np.asarray(image.convert("L")) < 128
+    ys = _rule_positions(_runs(dark, axis=1) > dark.shape[1] // 5)
+    xs = _rule_positions(_runs(dark, axis=0) > dark.shape[0] // 20)
+    if len(ys) < 3 or len(xs) < 3:
+        return [], []
+    return ys, xs
+
+
+_CELL_JUNK = re.compile(r"^[|丨\[\]“”'\"`\s]+|[|丨\[\]“”'\"`\s]+$")  # remnants of the grid at a cell's edges
+
+
+def _cell_text(image: Image, langs: str) -> tuple[str, list[float]]:
+    import numpy as np
+
+    if (np.asarray(image.convert("L")) < 128).sum() < 30:  # an empty cell
+        return "", []
+    words = _tesseract(image, langs, psm=6)
+    text = _CELL_JUNK.sub("", _PUNCT_SPACE.sub("", _CJK_SPACE.sub("", " ".join(w[11].strip() for w in words))))
+    if len(text) <= 2 and not re.search(r"[\u4e00-\u9fff]", text):  # a short figure (序号 2): read as one word
+        words = _tesseract(image, langs, psm=8) or words
+        text = _CELL_JUNK.sub("", "".join(w[11].strip() for w in words))
+    return text.replace(" ", "") if re.search(r"[\u4e00-\u9fff]", text) else text, \
+        [float(w[10]) for w in words if float(w[10]) >= 0]
+
+
+def read_image(image: Image, langs: str) -> OcrPage:
+    """One page image through Tesseract (TSV): its lines of text and mean word confidence. A ruled table is
+    read cell by cell (its grid gives the cells; a cell's wrapped lines stay one cell) and written as rows of
+    cells ("1 | 农村卫生厕所改造 | 县农业农村局 | …") in its place among the page's lines."""
+    page = deskew(image)
+    ys, xs = _grid(page)
+    plain, ruled = without_rules(page)
+    unruled = plain  # cells are read with the grid whitened
+    if ys:  # the text around the table: the table's area whitened, read as a page
+        from PIL import ImageDraw
+
+        plain = plain.copy()
+        ImageDraw.Draw(plain).rectangle((xs[0], ys[0], xs[-1], ys[-1]), fill=255)
     lines: dict[tuple[str, str, str], list[tuple[int, int, int, str]]] = {}
+    tops: dict[tuple[str, str, str], int] = {}
     confidences: list[float] = []
-    for row in out.stdout.splitlines()[1:]:
-        cols = row.split("\t")
-        if len(cols) < 12 or cols[0] != "5":  # level 5 = a word
-            continue
-        word, conf = cols[11].strip(), float(cols[10])
-        if not word:
-            continue
-        left, width, height = int(cols[6]), int(cols[8]), int(cols[9])
-        lines.setdefault((cols[2], cols[3], cols[4]), []).append((left, width, height, word))
-        if conf >= 0:
-            confidences.append(conf)
-    text = "\n".join(t for t in (_line_text(words, ruled) for words in lines.values()) if _HAN_OR_FIGURE.search(t))
+    for cols in _tesseract(plain, langs):
+        key = (cols[2], cols[3], cols[4])
+        lines.setdefault(key, []).append((int(cols[6]), int(cols[8]), int(cols[9]), cols[11].strip()))
+        tops[key] = min(tops.get(key, 10**9), int(cols[7]))
+        if float(cols[10]) >= 0:
+            confidences.append(float(cols[10]))
+    placed = [(tops[k], _line_text(words, ruled and not ys)) for k, words in lines.items()]
+    if ys:
+        inset = 6
+        boxes = [(r, c, (xs[c] + inset, ys[r] + inset, xs[c + 1] - inset, ys[r + 1] - inset))
+                 for r in range(len(ys) - 1) for c in range(len(xs) - 1)
+                 if xs[c + 1] - xs[c] > 3 * inset and ys[r + 1] - ys[r] > 3 * inset]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            read = list(pool.map(lambda b: _cell_text(unruled.crop(b[2]), langs), boxes))
+        table: dict[int, dict[int, str]] = {}
+        for (r, c, _), (text, confs) in zip(boxes, read, strict=True):
+            table.setdefault(r, {})[c] = text
+            confidences.extend(confs)
+        for r, cells in sorted(table.items()):
+            row = " | ".join(cells.get(c, "") for c in range(len(xs) - 1))
+            if row.strip(" |"):
+                placed.append((ys[r], row))
+    text = "\n".join(t for _, t in sorted(placed, key=lambda x: x[0]) if _HAN_OR_FIGURE.search(t))
     return OcrPage(text=text, confidence=round(sum(confidences) / len(confidences), 1) if confidences else 0.0)
 
 
