@@ -134,7 +134,8 @@ def _document_year(document: Document, chunks: list[Chunk]) -> int | None:
     plan "(2024—2026年)" is written as it starts), else the latest year it mentions (a report's)."""
     if re.match(r"\d{4}", document.meta.date or ""):
         return int(document.meta.date[:4])
-    period = re.search(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]\s*(?:19|20)\d{2}", normalise_line(document.title))
+    # (OCR reads a dash between two years as 一)
+    period = re.search(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到一]\s*(?:19|20)\d{2}", normalise_line(document.title))
     if period:
         return int(period.group(1))
     years = [int(y) for c in chunks for y in re.findall(r"(?<!\d)((?:19|20)\d{2})\s*年", c.norm_text)]
