@@ -754,7 +754,7 @@ class Handlers:
                 n = cites.add(c, sent.text if sent else c.text[:200])
                 return Answer(question=q.text, answer=f"{title}的实施期为{period.group(1)}—{period.group(2)}年[{n}]。",
                               answered=True, citations=cites.items, kind="date")
-            issuance = want_issuer or want_number or want_effective or _asks_when(q.norm, r"印发|发布|落款|出台|下发|通过|文号|发文|发的|发出|出的")
+            issuance = want_issuer or want_number or want_effective or _asks_when(q.norm, r"印发|发布|落款|出台|下发|通过|文号|发文|(?<![开研散分])发的|发出")
             doc_title_norm = normalise_line(doc.title)
             topic = [t for t in q.terms if t not in doc_title_norm]
             other_doc = [t for t in topic if _DOC_TYPE.search(t) and t not in doc_title_norm]
