@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .models import Answer
+from .sqlite_store import SqliteStore
 
 FILENAME = "feedback.sqlite3"
 
@@ -48,34 +44,11 @@ class FeedbackEntry:
     comment: str | None
 
 
-class FeedbackStore:
+class FeedbackStore(SqliteStore):
     """A small SQLite table; safe to call from many threads (one short connection per call)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._ready = False
-
-    @classmethod
-    def in_data_dir(cls, data_dir: Path) -> FeedbackStore:
-        """The store at ``data_dir/feedback.sqlite3``."""
-        return cls(data_dir / FILENAME)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            with self._lock:
-                if not self._ready:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    with sqlite3.connect(self.path) as conn:
-                        conn.execute(_SCHEMA)
-                    self._ready = True
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    FILENAME = FILENAME
+    SCHEMA = _SCHEMA
 
     def record(
         self,

@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from ..sqlite_store import SqliteStore
 
 FILENAME = "conversations.sqlite3"
 MAX_TURNS = 200  # per session: older exchanges are dropped when more are added
@@ -33,38 +31,17 @@ CREATE INDEX IF NOT EXISTS turns_by_session ON turns (session, id);
 """
 
 
-class ConversationStore:
+class ConversationStore(SqliteStore):
     """Exchanges (question, answer as JSON) by session; one short connection per call, safe across threads."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._ready = False
-
-    @classmethod
-    def in_data_dir(cls, data_dir: Path) -> ConversationStore:
-        return cls(Path(data_dir) / FILENAME)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if not self._ready:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(self.path, timeout=10)
-            try:
-                if not self._ready:
-                    con.executescript(_SCHEMA)
-                    self._ready = True
-                yield con
-                con.commit()
-            finally:
-                con.close()
+    FILENAME = FILENAME
+    SCHEMA = _SCHEMA
 
     def add(self, session: str, question: str, answer: dict[str, Any]) -> None:
         """Keep one exchange; a session keeps its last ``MAX_TURNS``."""
         if not SESSION_ID.match(session):
             raise ValueError("session id must be 32 hex characters")
-        with self._db() as con:
+        with self._connect() as con:
             con.execute("INSERT INTO turns (session, created_at, question, answer) VALUES (?, ?, ?, ?)",
                         (session, time.strftime("%Y-%m-%dT%H:%M:%S"), question, json.dumps(answer, ensure_ascii=False)))
             con.execute("DELETE FROM turns WHERE session = ? AND id NOT IN "
@@ -74,7 +51,7 @@ class ConversationStore:
         """The session's exchanges, oldest first: (question, answer dict)."""
         if not SESSION_ID.match(session or ""):
             return []
-        with self._db() as con:
+        with self._connect() as con:
             rows = con.execute("SELECT question, answer FROM turns WHERE session = ? ORDER BY id", (session,)).fetchall()
         out = []
         for question, answer in rows:
@@ -87,7 +64,7 @@ class ConversationStore:
     def clear(self, session: str) -> None:
         """Forget a session's exchanges (清空对话)."""
         if SESSION_ID.match(session or ""):
-            with self._db() as con:
+            with self._connect() as con:
                 con.execute("DELETE FROM turns WHERE session = ?", (session,))
 
 
