@@ -98,18 +98,35 @@ def deskew(image: Image) -> Image:
     return gray.rotate(best_angle, resample=PilImage.Resampling.BICUBIC, expand=True, fillcolor=255)
 
 
-def without_rules(image: Image) -> tuple[Image, bool]:
+@dataclass(frozen=True)
+class _Rules:
+    """A page's grey pixels, its dark ones, and the longest dark run of every row and column (measured once)."""
+
+    pixels: np.ndarray
+    dark: np.ndarray
+    row_runs: np.ndarray
+    col_runs: np.ndarray
+
+    @classmethod
+    def of(cls, image: Image) -> _Rules:
+        import numpy as np
+
+        pixels = np.asarray(image.convert("L")).copy()
+        dark = pixels < 128
+        return cls(pixels, dark, _runs(dark, axis=1), _runs(dark, axis=0))
+
+
+def without_rules(rules: _Rules) -> tuple[Image, bool]:
     """The page with the ruled lines of a table whitened (Tesseract reads cell text, not the grid), and
     whether there were any: rows or columns of dark pixels longer than a fifth of the page."""
     import numpy as np
     from PIL import Image as PilImage
 
-    pixels = np.asarray(image.convert("L")).copy()
-    dark = pixels < 128
-    rows = _runs(dark, axis=1) > pixels.shape[1] // 5
-    cols = _runs(dark, axis=0) > pixels.shape[0] // 5
+    pixels, dark = rules.pixels.copy(), rules.dark
+    rows = rules.row_runs > pixels.shape[1] // 5
+    cols = rules.col_runs > pixels.shape[0] // 5
     if not rows.any() and not cols.any():
-        return image, False
+        return PilImage.fromarray(pixels), False
     pixels[rows, :] = np.where(dark[rows, :], 255, pixels[rows, :])
     pixels[:, cols] = np.where(dark[:, cols], 255, pixels[:, cols])
     return PilImage.fromarray(pixels), True
@@ -158,13 +175,10 @@ def _rule_positions(mask: np.ndarray) -> list[int]:
     return out
 
 
-def _grid(image: Image) -> tuple[list[int], list[int]]:
+def _grid(rules: _Rules) -> tuple[list[int], list[int]]:
     """The y of a ruled table's horizontal lines and the x of its vertical lines ([] when there is none)."""
-    import numpy as np
-
-    dark = np.asarray(image.convert("L")) < 128
-    ys = _rule_positions(_runs(dark, axis=1) > dark.shape[1] // 5)
-    xs = _rule_positions(_runs(dark, axis=0) > dark.shape[0] // 20)
+    ys = _rule_positions(rules.row_runs > rules.dark.shape[1] // 5)
+    xs = _rule_positions(rules.col_runs > rules.dark.shape[0] // 20)
     if len(ys) < 3 or len(xs) < 3:
         return [], []
     return ys, xs
@@ -192,8 +206,9 @@ def read_image(image: Image, langs: str) -> OcrPage:
     read cell by cell (its grid gives the cells; a cell's wrapped lines stay one cell) and written as rows of
     cells ("1 | 农村卫生厕所改造 | 县农业农村局 | …") in its place among the page's lines."""
     page = deskew(image)
-    ys, xs = _grid(page)
-    plain, ruled = without_rules(page)
+    rules = _Rules.of(page)
+    ys, xs = _grid(rules)
+    plain, ruled = without_rules(rules)
     unruled = plain  # cells are read with the grid whitened
     if ys:  # the text around the table: the table's area whitened, read as a page
         from PIL import ImageDraw
