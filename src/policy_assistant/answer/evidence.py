@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from ..index.lexical import ALT, word_known, word_tag
 from ..index.snapshot import Snapshot, lexical_text
+from .question import NOT_CONTENT_TAGS
 
 SEGMENT_PIECE_WEIGHT = 0.3
 _HAN_TERM = re.compile(r"[\u4e00-\u9fff]+")
@@ -39,15 +40,10 @@ def full_forms(term: str, text: str, limit: int = 2, gap: int = _GAP_HAN, shorte
 SPOKEN_GAP = 4  # "挖路" → 挖掘农村公路
 
 
-# jieba part-of-speech tags of words that say when, who or how, never what: time words, pronouns, adverbs,
-# prepositions, conjunctions, particles, numerals and measure words
-_NOT_CONTENT_TAGS = frozenset({"t", "r", "d", "p", "c", "u", "m", "q", "f"})
-
-
 def spoken_forms(term: str, text: str) -> list[str]:
     """The library's wordings of a two-character spoken word it never uses itself: 违建 → 违法建设,
     运维 → 运行维护, 超层 → 超过批准层, 挖路 → 挖掘农村公路 (the characters in order, each gap at most four)."""
-    if len(term) != 2 or term in text or word_tag(term) in _NOT_CONTENT_TAGS:
+    if len(term) != 2 or term in text or word_tag(term) in NOT_CONTENT_TAGS:
         return []  # 当时, 那时: a time word or a pronoun is no compressed content (not 当…及时)
     return full_forms(term, text, gap=SPOKEN_GAP, shortest=2)
 

@@ -207,7 +207,7 @@ _WHICH_N = re.compile(r"哪[一两二三四五六七八九十]+[个条项类种�
 # "能不能发债券": a yes/no frame, whose 不能 is no prohibition
 _YES_NO = re.compile(r"能不能|能否|可不可以|是不是|有没有|会不会|要不要|用不用|需不需要|让不让|准不准|允不允许")
 # a two-character piece jieba glued from a function character and a content one ("镇要", "要建")
-_FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会去来说该得对和与跟向从")
+FUNCTION_CHARS = frozenset("要的了是在有把被给让就都也还又能会去来说该得对和与跟向从")
 
 
 # "法里说的乡村", "条例中": where the asker read it (a document by its genre), not what it is about
@@ -220,7 +220,7 @@ def content_terms(norm: str) -> list[str]:
     for t in tokenize(tidy_query(_YES_NO.sub(" ", _WHICH_N.sub(" ", norm)))):
         if t in FRAME_WORDS or _IN_DOCUMENT.fullmatch(t) or re.fullmatch(r"\d{4}年?|\d+", t) or len(t) == 1 and not t.isascii() or ASKING.fullmatch(t):
             continue
-        if len(t) == 2 and (t[0] in _FUNCTION_CHARS or t[1] in _FUNCTION_CHARS) and not word_known(t):
+        if len(t) == 2 and (t[0] in FUNCTION_CHARS or t[1] in FUNCTION_CHARS) and not word_known(t):
             continue
         if t not in out:
             out.append(t)
@@ -232,6 +232,8 @@ _FUNCTION_TAGS = frozenset(["c", "p", "u", "uj", "ul", "uz", "ud", "ug", "uv", "
 # pronouns, adverbs, directions, measure, number and time words ("以后", "一起", "咱们"): fillers when the
 # corpus never uses them, topic words when it does ("西部五镇", "每年")
 _MINOR_TAGS = frozenset(["r", "d", "f", "q", "m"])
+# words that say when, who or how, never what: the above and time words ("当时", "那年")
+NOT_CONTENT_TAGS = _FUNCTION_TAGS | _MINOR_TAGS | {"t"}
 
 
 def without_fillers(terms: list[str], in_corpus: Callable[[str], bool]) -> list[str]:

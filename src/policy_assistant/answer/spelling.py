@@ -13,12 +13,12 @@ from collections import defaultdict
 from functools import lru_cache
 
 from ..index.lexical import word_known, words
+from .question import FUNCTION_CHARS
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
 _DETERMINERS = frozenset("哪几这那每一各某多")
 _PLACE_END = re.compile(r"[区县市镇乡村省州]$")
-_GLUE_CHARS = frozenset("会要能该得可需应被把给让将")  # auxiliaries jieba glues to the verb after them
 MAX_SPAN = 6  # longest corpus phrase looked for around a character
 CORPUS_WORD_USES = 3  # a span the corpus uses this often counts as a word even if jieba does not know it
 PHRASE = 4  # a run this long that one homophone swap makes a corpus phrase is taken as a typo
@@ -63,8 +63,8 @@ class Speller:
             if (len(word) < 2 or not _HAN_WORD.fullmatch(word) or word_known(word) or _PLACE_END.search(word)
                     or word in self._text):
                 continue
-            if len(word) == 2 and word[0] in _GLUE_CHARS and word_known(word[1]):
-                continue  # 会|罚 glued by jieba: an auxiliary and the verb asked about, no typo (not 会发)
+            if len(word) == 2 and word[0] in FUNCTION_CHARS and word_known(word[1]):
+                continue  # 会|罚 glued by jieba: a function character and the verb asked about, no typo (not 会发)
             best = self._best_fix(chars, start, pos)
             if best is None and pos - start >= 3:
                 # jieba's HMM glued a typo to its neighbour ("电架算"): try the two-character spans
