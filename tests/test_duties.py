@@ -71,3 +71,25 @@ def test_a_body_with_its_duty_verb_and_items_under_an_approval_lead_are_duties()
     items = [o for o in owners if o.owner == "县交通运输局" and o.form == "同意"]
     assert {o.task for o in items} >= {"在农村公路用地范围内埋设电缆的", "在农村公路上增设平面交叉道口的"}
     assert all("应当经县交通运输局同意" in o.sentence for o in items)  # the quote holds the lead
+
+
+def test_qualified_bodies_alternatives_and_defined_classes_are_duties() -> None:
+    """'覆盖范围内的村民…应当' is the villager's duty; '由乡镇人民政府或者县主管部门…' gives both bodies;
+    'X可以决定由…' is X's decision; a class described and defined as one ('以下统称排水户') stays one actor,
+    while named bodies defined together ('乡（镇）人民政府、街道办事处（以下统称…）') stay apart."""
+    from policy_assistant.ingest.prepare import prepare_document
+    from policy_assistant.knowledge.duties import duties
+
+    text = ("某某市农村污水管理条例\n\n"
+            "第四条 乡（镇）人民政府、街道办事处（以下统称乡镇人民政府）按照规定的职责，负责设施的日常管理工作。\n\n"
+            "第八条 县（市、区）人民政府可以决定由乡镇人民政府或者县（市、区）污水处理设施主管部门，通过政府购买服务的方式选择运维单位。\n\n"
+            "第九条 设施覆盖范围内的村民，应当将生活污水排入设施。\n\n"
+            "第十条 从事餐饮经营活动的单位和个人以及从事其他生产经营活动的单位和个人（以下统称排水户）向设施排放污水的，"
+            "应当建设预处理设施。\n\n"
+            "第十一条 对季节性自产自销活动产生的污水，村民应当做好收集工作。\n")
+    rows = {(d.actor, d.role) for d in duties(prepare_document("条例.txt", text.encode(), "upload", 1200).owners)}
+    assert ("乡(镇)人民政府", "负责") in rows and ("街道办事处", "负责") in rows
+    assert ("县(市、区)人民政府", "决定") in rows
+    assert {("乡镇人民政府", "负责"), ("县(市、区)污水处理设施主管部门", "负责")} <= rows
+    assert ("村民", "应当") in rows and not any(a.endswith("范围内的村民") for a, _ in rows)
+    assert ("从事餐饮经营活动的单位和个人以及从事其他生产经营活动的单位和个人", "应当") in rows

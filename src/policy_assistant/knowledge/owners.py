@@ -11,11 +11,18 @@ from .clauses import chunk_sentences
 from .tables import table_owners
 
 # a responsible body: ends with one of these
-_BODY = r"(?:主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会|机关|企业|个人|村民|农户|排水户|经营者)"
+_BODY = r"(?:单位和个人|组织和个人|主管部门|有关部门|相关部门|部门|人民政府|政府|委员会|常委会|办公室|办公厅|办事处|专班|领导小组|局|委|厅|办|中心|单位|机构|公司|组织|法院|检察院|国务院|中共中央|党委|村民委员会|居民委员会|机关|企业|个人|村民|农户|排水户|经营者)"
 _BODY_END = re.compile(_BODY + r"$")
 # a named body inside a sentence (a qualifier of 2+ characters, then the kind of body)
 BODY_RE = re.compile(r"[\u4e00-\u9fff()（）]{2,}(?:主管部门|人民政府|委员会|办公室|办事处|专班|农业农村局|发改局|[^\s，,。；;]{1,8}局|厅)")
-_SUBJECT = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r")(?:\([^()]{0,20}\))?"
+# a body named by itself ("村民应当…"), without a qualifier before it
+_BARE = r"(?:村民|农户|居民|排水户|经营者|运维单位|建设单位|施工单位)"
+# one body, then any alternatives joined to it ("乡镇人民政府或者县（市、区）主管部门"), then a defined name
+# in brackets ("（以下统称排水户）")
+_QUALIFIED = re.compile(r"^[^，,。；;]{2,}的(" + _BARE + r")$")
+_ONE = r"(?:[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r"|" + _BARE + r")"
+_SUBJECT = (r"(?P<who>" + _ONE + r"(?:(?:或者|以及)[\u4e00-\u9fff、()（）]{1,40}?" + _BODY + r")*)"
+            r"(?P<alias>\([^()]{0,20}\))?")
 # a body that must agree: a meeting counts ("经村民会议或者村民代表会议讨论同意")
 _AGREER = r"(?P<who>[\u4e00-\u9fff、()（）和及与]{2,40}?(?:" + _BODY[3:-1] + r"|会议))(?:\([^()]{0,20}\))?"
 _PATTERNS = [
@@ -24,7 +31,7 @@ _PATTERNS = [
     ("牵头单位", re.compile(r"牵头单位[:：]\s*(?P<who>[^。；;\n]+)")),
     ("责任单位", re.compile(r"责任单位[:：]\s*(?P<who>[^。；;\n]+)")),
     # "由X负责/组织编制/评定…": any duty the body is given
-    ("由…负责", re.compile(r"由" + _SUBJECT + r"(?P<task>[\u4e00-\u9fff][^。；;]*)")),
+    ("由…负责", re.compile(r"由" + _SUBJECT + r"[，,]?(?P<task>[\u4e00-\u9fff][^。；;]*)")),
     # "（二）农家乐、民宿等经营场所，由经营者负责": a person or operator, the task before it
     ("由…负责", re.compile(r"由(?P<who>[\u4e00-\u9fff]{1,8}?(?:者|人))负责(?P<task>[^。；;]*)")),
     # "乡镇人民政府按照…规定的职责，负责…": the duty follows a qualifying phrase
@@ -35,7 +42,9 @@ _PATTERNS = [
     ("牵头", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:牵头|会同[^，,。]{2,30}?牵头)(?P<task>[^。；;]*)")),
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:具体)?负责(?P<task>[^。；;]*)")),
     # "X应当…", "覆盖范围内的村民…单位和个人，应当…", "X接到报告后，应当…": the duty after a comma or a 后-clause
-    ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:[，,]|[^，,。；;]{2,24}?[后时][，,])?\s*应当(?P<task>[^。；;]*)")),
+    ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:[，,]|[^，,。；;]{2,24}?[后时的][，,])?\s*应当(?P<task>[^。；;]*)")),
+    # "县（市、区）人民政府可以决定由…": a body that decides who does it
+    ("决定", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:可以)?决定(?P<task>由[^。；;]*)")),
     # "县综合行政执法局依法查处…违法行为", "县农业农村局指导…": the body and its duty verb, no 负责
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:依法|按照规定)?(?P<task>(?:查处|监督检查|组织实施|统筹协调|指导|审核|核查|组织开展)[^。；;]*)")),
     # "运维单位不得擅自停运…", "任何单位或者个人不得…": a prohibition is a duty too
@@ -66,7 +75,9 @@ def split_owners(who: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"[、和及与]", who) if p.strip()]
     if len(parts) > 1 and all(_BODY_END.search(p) and len(p) >= 3 for p in parts):
         return parts
-    return [who]
+    # "污水处理设施覆盖范围内的村民": the body is the villager; what qualifies it is the duty's condition
+    qualified = _QUALIFIED.match(who)
+    return [qualified.group(1) if qualified else who]
 
 
 def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> list[Owner]:
@@ -105,16 +116,18 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
             for form, pattern in _PATTERNS:
                 for m in pattern.finditer(sent.norm):
                     who = m.group("who")
-                    task = m.groupdict().get("task") or ""
+                    task = re.sub(r"^负责", "", m.groupdict().get("task") or "")
                     if not task.strip(" ，,；;。"):  # "…经营场所，由经营者负责": the task comes first
                         task = _ITEM.sub("", sent.norm[:m.start()]).strip(" ，,")
                         task = sent.lead + task  # "…管理责任人按照下列规定确定:" + "农家乐、民宿等经营场所"
                     who = re.sub(r"^(?:并|由|应|要|同时|其中|以及)", "", _LABEL.sub("", who))
                     if len(who) < 2 or _NOT_SUBJECT.match(who) or "领导、" in who:
                         continue
-                    task = re.sub(r"^负责", "", task)
                     level = "document" if in_lead_section and form in ("牵头", "负责") else "clause"
-                    for owner in split_owners(who):
+                    # "…的单位和个人以及…的单位和个人（以下统称排水户）": one class of bodies described and defined as one
+                    # (named bodies defined together, "乡（镇）人民政府、街道办事处（以下统称…）", stay apart)
+                    named_as_one = "的" in who and "统称" in (m.groupdict().get("alias") or "")
+                    for owner in [who] if named_as_one else split_owners(who):
                         add(owner, task, form, level, chunk, sent.text)
             if sent.lead and not any(p.search(sent.norm) for _, p in _APPROVALS):
                 # "有下列情形之一的，应当经X同意：（一）埋设管道、电缆的；": each item needs the lead's approval
