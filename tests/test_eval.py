@@ -291,3 +291,8 @@ def test_cli_eval_exits_non_zero_when_a_threshold_is_missed(built_settings, five
 
     bad = CliRunner().invoke(app, [*args, "--mode", "llm"], env=env)
     assert bad.exit_code == 2 and "PA_LLM_BASE_URL" in bad.output
+
+
+def test_a_not_stated_marker_makes_a_row_expect_a_statement_of_absence() -> None:
+    assert m.expects_absence([["未明确", "没有明确"], ["区农业农村局"]])
+    assert not m.expects_absence([["85%"], ["以上"]])

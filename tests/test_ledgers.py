@@ -82,7 +82,12 @@ def test_every_row_has_a_kind_and_only_plans_set_targets(real_service) -> None: 
     by_doc: dict[str, list[str]] = {}
     for t in real_service.snapshot.targets:
         by_doc.setdefault(t.doc_id, []).append(t.kind)
-    assert set(by_doc["yuhang-qianwan-plan-2023-2027"]) == {"target"}  # the plan's figures are all to be reached
+    # the plan's figures are to be reached, except those that qualify a noun: the threshold of what is counted
+    # ("年经营性收入150万元以上行政村占比达到100%"), a descriptor ("步行15分钟的服务圈"), a term ("再延长30年")
+    plan = [t for t in real_service.snapshot.targets if t.doc_id == "yuhang-qianwan-plan-2023-2027"]
+    limits = {(t.value, t.unit) for t in plan if t.kind == "limit"}
+    assert limits == {(150.0, "万元"), (200.0, "万元"), (15.0, "分钟"), (5.0, "亿元"), (30.0, "年")}
+    assert all(t.kind == "target" for t in plan if (t.value, t.unit) in {(100.0, "%"), (85.0, "%"), (10.0, "%")})
     # the retrospective report states what was reached: history (由2003年…提高到2022年, 用118天)
     assert by_doc["qianwan-gongcheng-jingyan-2023"].count("target") <= 2
     assert by_doc["qianwan-gongcheng-jingyan-2023"].count("history") >= 15
@@ -96,3 +101,20 @@ def test_ledger_keyword_matches_the_figures_own_clause(real_service) -> None:  #
     assert not any("城镇化率" in t.indicator or "卫生院" in t.indicator for t in rows)
     assert {t.kind for t in real_service.targets(kind="all")} >= {"target", "history", "limit"}
     assert all(t.kind == "limit" for t in real_service.targets(kind="limit"))
+
+
+def test_an_elided_indicator_and_a_qualifying_figure() -> None:
+    """'信息化率2025年底达到50%，2027年达到58%以上': the second figure continues the same indicator; a figure
+    that qualifies a noun ('超5亿元的全产业链', '150万元以上行政村占比') is not one to reach, but
+    '安排不少于10%的用地指标' is."""
+    from policy_assistant.ingest.prepare import prepare_document
+
+    text = ("某某县数字乡村实施方案（2025—2027年）\n\n一、主要目标\n\n"
+            "全县农业生产信息化率2025年底达到50%，2027年达到58%以上。"
+            "到2027年，建设3条年产值超5亿元的农业全产业链，集体经济年经营性收入150万元以上行政村占比达到100%。"
+            "新编国土空间规划应安排不少于10%的建设用地指标。\n")
+    rows = {(t.value, t.unit): t for t in prepare_document("方案.txt", text.encode(), "upload", 1200).targets}
+    assert rows[(50.0, "%")].indicator == rows[(58.0, "%")].indicator == "全县农业生产信息化率"
+    assert (rows[(50.0, "%")].year, rows[(58.0, "%")].year) == (2025, 2027)
+    assert rows[(5.0, "亿元")].kind == rows[(150.0, "万元")].kind == "limit"
+    assert rows[(3.0, "条")].kind == rows[(100.0, "%")].kind == rows[(10.0, "%")].kind == "target"

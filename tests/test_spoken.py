@@ -94,7 +94,7 @@ def test_fine_typed_as_fa_and_theft_as_tou(real_service) -> None:  # type: ignor
 
 def test_yes_no_owner_question_is_an_owner_question(real_service) -> None:  # type: ignore[no-untyped-def]
     a = real_service.ask("农村“雪亮工程”是不是政法委那边牵头？")
-    assert a.answered and a.kind == "owner"
+    assert a.kind == "owner" and a.reason == "match.owner.unnamed"
     assert "没有明确" in a.answer and "区农业农村局" in a.answer
 
 

@@ -69,6 +69,8 @@ def test_table_rows_become_lead_and_cooperating_owners(plan_service) -> None:  #
     ("污水治理提标改造哪些部门配合？", ["县住建局", "县生态环境分局"], []),
     ("农房设计图集由哪个部门负责？", ["县自然资源和规划局"], []),
     ("开展垃圾分类示范村创建需要哪些单位配合？", ["各乡镇"], ["县治水办"]),
+    # the body states the task in its own words (完善运维管理机制, under 推进农村生活污水治理): its table row owns it
+    ("完善运维管理机制这块谁牵头", ["县治水办"], []),
 ])
 def test_owner_questions_are_answered_from_the_task_table(plan_service, question, expected, not_expected) -> None:  # type: ignore[no-untyped-def]
     answer = plan_service.ask(question)

@@ -31,8 +31,9 @@ def is_elliptical(question: str) -> bool:
     bare = re.sub(r"[?？!！。.,，\s]", "", norm)
     if _ELLIPTIC_START.match(bare) or re.match(r"^(在)?(哪一条|哪条|哪个部分|哪一部分|哪一章|哪里|哪儿|出自哪)", bare):
         return True
-    if bare.endswith("呢") and len(bare) <= 12 and not _ASKS.search(bare):
-        return True  # "产量呢?", "乡村振兴促进法呢?": a new topic for the previous question
+    if bare.endswith("呢") and not _ASKS.search(bare) and (len(bare) <= 12 or _DOC_REF.fullmatch(bare[:-1])):
+        # "产量呢?", "乡村振兴促进法呢?", "浙江那个农村污水设施条例呢": a new topic for the previous question
+        return True
     if len(bare) <= 12 and _ANAPHOR.search(bare):
         return True  # "公共那部分具体有啥": points back into the previous answer
     return len(content_terms(norm)) == 0 and len(bare) <= 12
@@ -76,7 +77,7 @@ def resolve(question: str, history: list[Message]) -> str:
     rest = re.sub(r"^(其中|这一条|这条|这一项|这项|这个|这|该项|该|它|其)", "", stripped)
     # "那公共处理设施呢?" after "户内处理设施由谁负责养护?": swap the entity that shares a head noun
     entity = re.sub(r"[呢吗?？。!！\s]+$", "", rest)
-    if entity and len(entity) <= 12 and not _ASKS.search(entity) and not re.search(r"负责|牵头|部分|条", entity):
+    if entity and len(entity) <= 12 and not _ASKS.search(entity) and not re.search(r"负责|牵头|部分|条(?!例)", entity):
         swapped = _swap_entity(prev_norm, entity) or _swap_document(prev_norm, entity) or _swap_term(prev_norm, entity)
         if swapped:
             return swapped

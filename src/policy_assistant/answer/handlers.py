@@ -82,6 +82,13 @@ _FORWARD_ASK = re.compile(r"要|目标|计划|力争|争取|确保|达到|任务
 _HISTORY = re.compile(r"由\d{4}年|从\d{4}年")
 # how much better (coverage) the best-matching task must be than any owned clause to be answered as ownerless
 OWNERLESS_MARGIN = 0.2
+# a task-table row is the owner of a body clause when this share of its task's words occur in the clause and its
+# headings, by this margin over the next row
+TABLE_ROW_MIN = 0.6
+TABLE_ROW_MARGIN = 0.15
+_TABLE_DEADLINE = re.compile(r"（完成时限：[^）]+）$")
+# a word naming who acts, of any kind the owner ledger does not model (a person's post, a level of government)
+_ACTOR_WORD = re.compile(r"政府|党委|部门|单位|机构|机关|[^社]局|委员会|办公室|中心|企业|公司|书记|组长|村委|居委|村民|农户|合作社|协会|负总责")
 # a clause that says who acts without naming a government body: "村民以及其他…单位和个人负责户内处理设施的养护"
 _NAMES_WHO = re.compile(r"[\u4e00-\u9fff]{2,}(?:负责|承担)|由[^，,。；;]{2,40}(?:负责|实施|组织|决定|审批|承担)")
 # a letterhead line: the issuing office, a date, a document number
@@ -403,6 +410,37 @@ class Handlers:
         return f"{scope}{'，' if scope else ''}{clause}[{n}]"
 
     # ----- owners --------------------------------------------------------------------------
+    def _table_row_for(self, chunk: Chunk, sentence: str, role_forms: set[str]) -> list[Owner]:
+        """The bodies of the task-table row (分工表) of ``chunk``'s document whose task is the one this clause
+        of the body text states, in the role asked (配合单位 when asked who cooperates, else 牵头单位).
+
+        A row's task is short ("农产品质量安全数字化追溯"); it is the clause's when most of its words occur in
+        the clause or the headings above it, and clearly more than in the next row's.
+        """
+        rows: dict[str, list[Owner]] = {}
+        for o in self.snap.owners:
+            if o.source == "table" and o.doc_id == chunk.doc_id:
+                rows.setdefault(o.sentence, []).append(o)
+        if not rows:
+            return []
+        # the clause, the headings above it, and an item's own heading before it in its paragraph
+        # ("（一）推进农村生活污水治理。实施提标改造工程，完善运维管理机制。")
+        sents = chunk_sentences(chunk)
+        at = next((i for i, x in enumerate(sents) if normalise_line(x.text) == normalise_line(sentence)), 0)
+        lead = sents[at - 1].norm if at > 0 and ITEM_START.match(sents[at - 1].norm) else ""
+        context = " ".join([lead, normalise_line(sentence), *chunk.norm_section_path])
+        scored = []
+        for owners in rows.values():
+            task = _TABLE_DEADLINE.sub("", owners[0].task)
+            terms = content_terms(task)
+            if terms:
+                scored.append((coverage(terms, context, self.stats), owners))
+        scored.sort(key=lambda x: -x[0])
+        if not scored or scored[0][0] < TABLE_ROW_MIN or len(scored) > 1 and scored[0][0] - scored[1][0] < TABLE_ROW_MARGIN:
+            return []
+        want = "配合单位" if "配合单位" in role_forms else "牵头单位"
+        return [o for o in scored[0][1] if o.form == want]
+
     @staticmethod
     def _other_owners(scored: list[tuple[float, Owner]], best: Owner, best_score: float) -> list[Owner]:
         """Bodies of the same document whose clause fits the task nearly as well as the best one."""
@@ -516,6 +554,18 @@ class Handlers:
             return refusal(q.text, cites.script, "现有文件中没有找到与该问题对应的任务或责任单位的规定。", kind="owner",
                            rule="match.owner.no_task")
         score_, chunk, sentence = found
+        row = self._table_row_for(chunk, sentence, role_forms)
+        if row:
+            # the body text states the task, the plan's 分工表 its owners: the row answers
+            self.trace("match.owner.table_row", f"{row[0].task} ← {normalise_line(sentence)[:40]}")
+            names = "、".join(dict.fromkeys(o.owner for o in row))
+            m = cites.add_owner(row[0], self.chunk(row[0].chunk_id))
+            n = cites.add(chunk, sentence, score_)
+            where = short_title(row[0].doc_title, cites.script) + path_text(row[0].section_path, cites.script)
+            task_at = path_text(chunk.section_path, cites.script)
+            text = (f"{names}。依据{where}：“{normalise_line(row[0].sentence)}”[{m}]"
+                    f"（正文{task_at}：“{normalise_line(sentence)}”[{n}]）")
+            return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
         n = cites.add(chunk, sentence, score_)
         if BODY_RE.search(normalise_line(sentence)) or _NAMES_WHO.search(normalise_line(sentence)):
             # the clause names who acts, in a form the ledger does not model ("向…报告", "由…审批")
@@ -547,7 +597,15 @@ class Handlers:
                 line = next((x for x in chunk_sentences(head) if normalise_line(doc.meta.issuer)[:6] in x.norm), None) if head else None
                 m = cites.add(head, line.text if line else doc.meta.issuer)
                 text += f"该文件的制定机关是{normalise_line(doc.meta.issuer)}[{m}]。"
-        return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
+        if _ACTOR_WORD.search(normalise_line(sentence)):
+            # "由省委副书记任组长", "生猪稳产保供省负总责": the clause names someone in a form the ledger does not
+            # model; quoted, it may answer the question itself
+            return Answer(question=q.text, answer=text, answered=True, citations=cites.items, kind="owner")
+        # the documents do not say who does this task: not an answer to "who", though the task's clause
+        # and the document-level lead stay in the text as what they do say
+        self.trace("match.owner.unnamed", said)
+        return Answer(question=q.text, answer=text, answered=False, citations=cites.items, kind="owner",
+                      reason="match.owner.unnamed")
 
     # ----- lists of a section's parts -----------------------------------------------------
     def find_section(self, q: Question, hits: list[Hit]) -> tuple[str, Section] | None:
@@ -670,11 +728,15 @@ class Handlers:
         Without one the question is not answered, but the sentence that uses X is quoted as context
         ("按照“一园一主业”发展模式支持…创建特色产业平台").
         """
-        quoted = re.search(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]", q.norm)
+        # "《乡村振兴促进法》所称“乡村”": the term in quotation marks, not the document in title marks
+        # of several ("“千万工程”的“四个一”工作机制"), the rarest in the library is the one asked about
+        marks = re.findall(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]", q.norm) or re.findall(r"《([^》]{2,20})》", q.norm)
+        known_marks = [k for k in marks if self.stats.in_corpus(k)]
+        quoted = min(known_marks, key=self.stats.df) if known_marks else marks[0] if marks else None
         named = _DEFINED.search(q.norm)
         known = [t for t in terms if self.stats.in_corpus(t)]
         if quoted:
-            key = quoted.group(1)
+            key = quoted
         elif named:
             key = named.group(1)  # "条例所说的农村生活污水包括哪些": the whole phrase, not its rarest word
         else:

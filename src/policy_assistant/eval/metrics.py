@@ -42,6 +42,16 @@ def missing_fact_groups(text: str, groups: Sequence[Sequence[str]]) -> list[list
     return [list(g) for g in groups if not any(normalise_for_match(alt) in norm for alt in g)]
 
 
+# a fact group that is a statement of absence: the row expects the answer to say the documents do not name it
+ABSENCE_WORDS = ("未明确", "没有明确", "未指定", "没有指定", "未写明", "没有写明", "未列明", "没有列明", "未规定", "没有规定")
+
+
+def expects_absence(groups: Sequence[Sequence[str]]) -> bool:
+    """True when one expected fact is "the documents do not say" ("未明确", "没有明确"…): such a row is
+    answered by a statement of absence, which the engine marks ``answered=False`` with what the documents do say."""
+    return any(any(w in alt for w in ABSENCE_WORDS for alt in g) for g in groups)
+
+
 def facts_found(text: str, groups: Sequence[Sequence[str]]) -> bool:
     """True when every fact group has an alternative in ``text`` (False for no groups)."""
     return bool(groups) and not missing_fact_groups(text, groups)

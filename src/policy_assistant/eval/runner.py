@@ -236,7 +236,9 @@ def score(
     mt["fact"] = (not missing) if answerable else None
     mt["facts_missing"] = missing
     mt["refusal"] = (not answer.answered) if not answerable else None
-    mt["false_refusal"] = (not answer.answered) if answerable else None
+    # a row expecting "文件没有明确…" and the facts around it is met by an answer stating that absence
+    stated_absence = answerable and not missing and m.expects_absence(item.expected_facts)
+    mt["false_refusal"] = (not answer.answered and not stated_absence) if answerable else None
     # Not claims: a figure the user typed and the answer repeats ("文件没有设定2030年的目标"), and the
     # figures of a document title the answer names (《…实施方案(2023-2027年)》 in an uncited refusal).
     unsupported = unsupported_figures(answer.answer, answer.citations)

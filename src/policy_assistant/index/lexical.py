@@ -53,8 +53,15 @@ def place_names(norm_text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _place_names(norm_text: str) -> tuple[str, ...]:
     # memoised: POS tagging is the slowest step of reading a question, and answering asks it twice
-    return tuple(w.word for w in _pos_tokenizer().cut(norm_text)
-                 if w.flag == "ns" and len(w.word) >= 2 and w.word not in GENERIC_PLACES)
+    out, at = [], 0
+    for w in _pos_tokenizer().cut(norm_text):
+        end = at + len(w.word)
+        # "罚款区间": the HMM's guess at a place whose last character begins a word ("区间", "市场")
+        glued = end < len(norm_text) and word_known(w.word[-1] + norm_text[end])
+        if w.flag == "ns" and len(w.word) >= 2 and w.word not in GENERIC_PLACES and not (glued and not word_known(w.word)):
+            out.append(w.word)
+        at = end
+    return tuple(out)
 
 
 ALT = "|"  # between the alternative forms of one topic term: "村委会|村(居)民委员会", "盖房子|建房|房屋"

@@ -111,6 +111,7 @@ def extract_targets(document: Document, root: Section, chunks: list[Chunk]) -> l
         for sent in chunk_sentences(chunk):
             sentence_scope: tuple[str, int | None] | None = carried
             scope_sentence = carried_sentence if carried else ""
+            said = ""  # the sentence's last indicator: "信息化率2025年底达到50%，2027年达到58%以上" elides it
             for clause in _CLAUSE_SPLIT.split(sent.norm):
                 scope = _scope_of(clause)
                 if scope is not None:
@@ -120,11 +121,13 @@ def extract_targets(document: Document, root: Section, chunks: list[Chunk]) -> l
                     if carries:
                         carried = (phrase, year)
                         carried_sentence = sent.text
-                for target in _clause_targets(clause, sentence_scope):
+                for target in _clause_targets(clause, sentence_scope, said):
+                    said = target["indicator"]
                     target["clause"] = clause
                     target["scope_sentence"] = scope_sentence
                     target["kind"] = target_kind(clause, sent.norm, target["unit"], target.pop("_after"),
-                                                 target["year"], doc_year, target["scope"], rules, plan)
+                                                 target["year"], doc_year, target["scope"], rules, plan,
+                                                 target.pop("_before"))
                     out.append(_record(document, chunk, sent.text, sent.norm, target, len(out)))
     return out
 
@@ -142,7 +145,9 @@ def _document_year(document: Document, chunks: list[Chunk]) -> int | None:
     return max(years) if years else None
 
 
-def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[dict]:
+def _clause_targets(clause: str, scope: tuple[str, int | None] | None, elided: str = "") -> list[dict]:
+    """The figures of one clause; ``elided`` is the indicator a clause without its own continues
+    ("…信息化率2025年底达到50%，2027年达到58%以上")."""
     results = []
     prev_end = 0
     for m in _NUMBER.finditer(clause):
@@ -178,8 +183,10 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
         indicator = clause[prev_end:start]
         indicator = re.sub(r"(不少于|不低于|不超过|超过|稳定在|控制在|保持在|提高到|提升至|达到|达|累计|下降|超)$", "", indicator)
         indicator = _SCOPE_YEAR.sub("", indicator)
-        indicator = _BARE_YEAR.sub("", indicator)
+        indicator = re.sub(r"(?<![比较于\d])\d{4}\s*年(?:底|末)?(?!\d)", "", indicator)  # "信息化率2025年底"
         indicator = _LEAD_VERBS.sub("", indicator.strip(" 、和及"))
+        if not indicator and elided and prev_end == 0:
+            indicator = elided
         if not indicator:
             rest = re.sub(r"^(以上|左右|以内|以下)", "", after)
             indicator = rest.strip(" 、")[:20] or clause[:start].strip(" 、")[-20:]
@@ -189,7 +196,7 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None) -> list[d
             scope_phrase = "累计" if not scope_phrase or _EVERY_YEAR.search(scope_phrase) else f"{scope_phrase}累计"
         results.append({
             "indicator": indicator[-40:], "value": value, "value_text": format_number(value) if is_cn else num,
-            "unit": unit, "comparator": comparator, "year": year, "scope": scope_phrase, "_after": after,
+            "unit": unit, "comparator": comparator, "year": year, "scope": scope_phrase, "_after": after, "_before": before,
         })
         prev_end = end
         while prev_end < len(clause) and clause[prev_end:prev_end + 2] in _POST_COMPARATORS:
@@ -209,20 +216,30 @@ _FORWARD = re.compile(r"力争|争取|确保|目标|(?<!行动)计划|预计|将
 _PLAN_TITLE = re.compile(r"(方案|规划|意见|计划|纲要|通知|要点)(?:[(（].{0,20}[)）])?$")
 
 
+# a figure that qualifies a noun rather than being reached: "超5亿元的农业全产业链", "年经营性收入150万元以上
+# 行政村占比达到100%" (the 100% is the target, 150万元 the threshold of what is counted)
+# "安排不少于10%的建设用地指标": a figure the plan commits to, though it qualifies a noun
+_REACHED = re.compile(r"不少于|不低于|达到|至少")
+_QUALIFIES = re.compile(r"^\s*(?:以上|以下|以内|左右|多)?的|^\s*(?:以上|以下)[\u4e00-\u9fff]{1,8}?(?:占比|比例|比重|数量)")
+
+
 # a document of rules (条例, 法, 办法, 规定, 细则) sets requirements and limits, not targets
 _RULES_TITLE = re.compile(r"(条例|法|办法|规定|细则|规则)$")
 
 
 def target_kind(clause: str, sentence: str, unit: str, after: str, year: int | None, doc_year: int | None,
-                scope: str = "", rules: bool = False, plan: bool = False) -> str:
+                scope: str = "", rules: bool = False, plan: bool = False, before: str = "") -> str:
     """target, history or limit, from the clause's own words (see ``Target.kind``).
 
     Args:
         rules: the document is a regulation or law (its figures are limits it sets).
         plan: the document is a plan (its figures are to be reached).
+        before: the clause's words before the figure.
     """
     if rules or _LIMIT.search(clause) or unit in _TIME_UNITS and _WITHIN.match(after):
         return "limit"
+    if _QUALIFIES.match(after) and not _REACHED.search(before[-6:]) or unit == "年":
+        return "limit"  # "步行15分钟的服务圈", "150万元以上行政村占比达到100%", "再延长30年": not a figure to reach
     if _PAST.search(clause):
         return "history"
     if year and doc_year and year < doc_year:

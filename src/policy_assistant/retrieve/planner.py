@@ -57,13 +57,15 @@ class DocRef:
         naming one is about this document when no other title names it."""
         out: list[str] = []
         for p in place_names(self.title):
-            if p.endswith(("区", "县")) and len(p) >= 3:
+            # "衢州市…条例": a city names its document as a district does ("衢州那个条例"); two characters
+            # are a fragment or a word jieba took for a place ("入市" of 入市管理办法), not a city
+            if p.endswith(("区", "县", "市")) and len(p) >= 3:
                 out += [p, p[:-1]]
         return out
 
 
 def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
-    """Documents a question names ("一号文件", "促进法", "条例", "方案", a title), if any."""
+    """Documents a question names ("一号文件", "促进法", "条例", "方案", a title, the place of a title), if any."""
     found = {d.doc_id for d in docs if len(d.title) >= 6 and d.title[:12] in norm_question}
     if found:
         return found
@@ -72,7 +74,9 @@ def doc_hint(norm_question: str, docs: list[DocRef]) -> set[str] | None:
         if m:
             ids = {d.doc_id for d in docs if title_pat.search(d.title)}
             if ids and len(ids) < len(docs):
-                narrowed = _narrowed(ids, norm_question[:m.start()], docs)
+                # "依照衢州的条例": of the documents of that genre, those whose title names the place asked
+                placed = _by_district(norm_question, [d for d in docs if d.doc_id in ids])
+                narrowed = placed or _narrowed(ids, norm_question[:m.start()], docs)
                 if narrowed or m.group(0) not in COMMON_NOUN_GENRES or norm_question[m.end():m.end() + 1] in _IN:
                     return narrowed or ids
                 return None
