@@ -93,3 +93,19 @@ def test_qualified_bodies_alternatives_and_defined_classes_are_duties() -> None:
     assert {("乡镇人民政府", "负责"), ("县(市、区)污水处理设施主管部门", "负责")} <= rows
     assert ("村民", "应当") in rows and not any(a.endswith("范围内的村民") for a, _ in rows)
     assert ("从事餐饮经营活动的单位和个人以及从事其他生产经营活动的单位和个人", "应当") in rows
+
+
+def test_a_plans_yao_is_a_duty_and_issuing_the_document_is_not() -> None:
+    """'各地、各部门要…抓好落实' in 保障措施 gives both a document-level duty; the issuer stays an owner record
+    (for "谁发的") but is no task of the 责任清单."""
+    from policy_assistant.ingest.prepare import prepare_document
+    from policy_assistant.knowledge.duties import duties
+
+    text = ("某某县人民政府办公室关于印发某某县和美乡村实施方案的通知\n\n某某县和美乡村实施方案\n\n"
+            "一、保障措施\n\n（一）强化组织领导。各地、各部门要高质高效抓好各项任务落实。\n\n"
+            "某某县人民政府办公室\n2024年3月1日\n")
+    prepared = prepare_document("方案.txt", text.encode(), "upload", 1200)
+    rows = duties(prepared.owners)
+    assert {"各地", "各部门"} <= {d.actor for d in rows}
+    assert all(o.level == "document" for o in prepared.owners if o.owner in ("各地", "各部门"))
+    assert not any(d.role == "发文" for d in rows)

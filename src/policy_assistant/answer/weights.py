@@ -24,6 +24,7 @@ class Weights:
     owner: dict[str, float]  # owner-record scorer: role_form (bonus for the role asked, malus for another),
     # title_share (how much of a clause's support may come from its document's title)
     fitted_on: tuple[str, ...] = ()  # the development sets the weights were fit on
+    lexical: dict[str, float] | None = None  # absent_term: the weight of a question word no document uses
 
     def target_score(self, features: dict[str, float]) -> float:
         """The linear score of a target record from its features."""
@@ -35,4 +36,4 @@ def load_weights() -> Weights:
     """The packaged weights."""
     raw = json.loads(resources.files("policy_assistant").joinpath("resources/weights.json").read_text(encoding="utf-8"))
     return Weights(target=dict(raw["target"]), min_support=dict(raw["min_support"]), owner=dict(raw["owner"]),
-                   fitted_on=tuple(raw.get("fitted_on", ())))
+                   fitted_on=tuple(raw.get("fitted_on", ())), lexical=dict(raw.get("lexical", {})))

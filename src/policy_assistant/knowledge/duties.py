@@ -40,6 +40,8 @@ def duties(owners: list[Owner]) -> list[Duty]:
         together.setdefault((o.doc_id, o.sentence, o.form), []).append(o.owner)
     out = []
     for o in owners:
+        if o.form == "发文机关":
+            continue  # issuing the document is no task of the 责任清单 (the owner records keep it for "谁发的")
         table = _TABLE_DEADLINE.search(o.task)
         task = _TABLE_DEADLINE.sub("", o.task)
         clause = _CLAUSE_DEADLINE.search(normalise_line(o.task))

@@ -16,7 +16,7 @@ _BODY_END = re.compile(_BODY + r"$")
 # a named body inside a sentence (a qualifier of 2+ characters, then the kind of body)
 BODY_RE = re.compile(r"[\u4e00-\u9fff()（）]{2,}(?:主管部门|人民政府|委员会|办公室|办事处|专班|农业农村局|发改局|[^\s，,。；;]{1,8}局|厅)")
 # a body named by itself ("村民应当…"), without a qualifier before it
-_BARE = r"(?:村民|农户|居民|排水户|经营者|运维单位|建设单位|施工单位)"
+_BARE = r"(?:村民|农户|居民|排水户|经营者|运维单位|建设单位|施工单位|各地)"
 # one body, then any alternatives joined to it ("乡镇人民政府或者县（市、区）主管部门"), then a defined name
 # in brackets ("（以下统称排水户）")
 _QUALIFIED = re.compile(r"^[^，,。；;]{2,}的(" + _BARE + r")$")
@@ -47,6 +47,8 @@ _PATTERNS = [
     ("决定", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:可以)?决定(?P<task>由[^。；;]*)")),
     # "县综合行政执法局依法查处…违法行为", "县农业农村局指导…": the body and its duty verb, no 负责
     ("负责", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"(?:依法|按照规定)?(?P<task>(?:查处|监督检查|组织实施|统筹协调|指导|审核|核查|组织开展)[^。；;]*)")),
+    # "各地、各部门要高质高效抓好各项任务落实": a plan's 要 is its 应当
+    ("应当", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"要(?!求)(?P<task>[^。；;]*)")),
     # "运维单位不得擅自停运…", "任何单位或者个人不得…": a prohibition is a duty too
     ("不得", re.compile(r"(?:^|[，,。；;])" + _SUBJECT + r"不得(?P<task>[^。；;]*)")),
 ]
@@ -73,7 +75,7 @@ def split_owners(who: str) -> list[str]:
     if len(wide) > 1 and not who.startswith(("任何", "其他")) and all(_BODY_END.search(p) and len(p) >= 2 for p in wide):
         return [q for p in wide for q in split_owners(p)]
     parts = [p.strip() for p in re.split(r"[、和及与]", who) if p.strip()]
-    if len(parts) > 1 and all(_BODY_END.search(p) and len(p) >= 3 for p in parts):
+    if len(parts) > 1 and all((_BODY_END.search(p) and len(p) >= 3) or p == "各地" for p in parts):
         return parts
     # "污水处理设施覆盖范围内的村民": the body is the villager; what qualifies it is the duty's condition
     qualified = _QUALIFIED.match(who)
@@ -123,7 +125,7 @@ def extract_owners(document: Document, root: Section, chunks: list[Chunk]) -> li
                     who = re.sub(r"^(?:并|由|应|要|同时|其中|以及)", "", _LABEL.sub("", who))
                     if len(who) < 2 or _NOT_SUBJECT.match(who) or "领导、" in who:
                         continue
-                    level = "document" if in_lead_section and form in ("牵头", "负责") else "clause"
+                    level = "document" if in_lead_section and form in ("牵头", "负责", "应当") else "clause"
                     # "…的单位和个人以及…的单位和个人（以下统称排水户）": one class of bodies described and defined as one
                     # (named bodies defined together, "乡（镇）人民政府、街道办事处（以下统称…）", stay apart)
                     named_as_one = "的" in who and "统称" in (m.groupdict().get("alias") or "")
