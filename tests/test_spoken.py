@@ -370,3 +370,13 @@ def test_a_follow_up_in_context_weighs_its_own_words_more(real_service) -> None:
                Message(role="assistant", content="报告提到金华市浦江县向水晶产业污染“开刀”。")]
     a = real_service.ask("台州那个例子呢？", history)
     assert a.answered and "仙居" in a.answer
+
+
+def test_a_character_without_a_reading_is_left_alone() -> None:
+    """Punctuation glued into a word ("急??", "々") has no pinyin: no homophone, no crash."""
+    from policy_assistant.answer.spelling import readings
+
+    assert readings("？") == () and readings("々") == ()
+    sp = Speller("运行维护用电电价按照电网销售电价执行。")
+    fixed, _ = sp.correct("电价咋定急??")
+    assert fixed.startswith("电价")

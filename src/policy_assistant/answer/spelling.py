@@ -29,7 +29,8 @@ def readings(ch: str) -> tuple[str, ...]:
     """Toneless pinyin readings of one character (all of them for heteronyms such as 长)."""
     from pypinyin import Style, pinyin
 
-    return tuple(pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+    found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(found[0]) if found else ()  # a character pypinyin has no reading for: none
 
 
 class Speller:
