@@ -53,7 +53,7 @@ class AnswerEngine:
         self.snapshot = snapshot
         self.retriever = retriever
         self.settings = settings
-        self.stats = TermStats(snapshot)
+        self.stats = TermStats(snapshot, load_weights().lexical.get("absent_term", 1.0))
         self.handlers = Handlers(snapshot, self.stats)
         self._llm = llm
         self._speller: Speller | None = None

@@ -91,18 +91,14 @@ def with_wholes(terms: list[str], text: str) -> list[str]:
 class TermStats:
     """Document frequencies of terms over a snapshot's chunks (substring match, cached)."""
 
-    def __init__(self, snapshot: Snapshot, absent_weight: float | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, absent_weight: float = 1.0) -> None:
         self._texts = [lexical_text(c) for c in snapshot.chunks]
         self._n = max(1, len(self._texts))
         self._joined = "\n".join(self._texts)
         self.df = lru_cache(maxsize=4096)(self._df)
         self.idf = lru_cache(maxsize=4096)(self._idf)  # coverage() asks it for every term of every sentence
-        if absent_weight is None:
-            from .weights import load_weights
-
-            absent_weight = (load_weights().lexical or {}).get("absent_term", 1.0)
         # a question word no document uses ("修路", "老房子"): mostly the asker's own wording of what the
-        # documents say otherwise, sometimes a topic they lack; its weight is fit on the dev sets
+        # documents say otherwise, sometimes a topic they lack; its weight (``weights.lexical.absent_term``) is fit on the dev sets
         self.absent_weight = absent_weight
 
     @property

@@ -12,6 +12,7 @@ from ..ingest.normalise import normalise_line
 from ..knowledge.articles import ITEM_START, PENALTY_ASK, article_number
 from ..knowledge.clauses import Sentence, chunk_sentences
 from ..knowledge.owners import BODY_RE
+from ..knowledge.tables import split_deadline
 from ..models import Answer, Chunk, Hit, Owner, Section, Target
 from ..numerals import cn_numeral
 from .compose import Citations, miss, path_text, refusal, short_title
@@ -86,7 +87,6 @@ OWNERLESS_MARGIN = 0.2
 # headings, by this margin over the next row
 TABLE_ROW_MIN = 0.6
 TABLE_ROW_MARGIN = 0.15
-_TABLE_DEADLINE = re.compile(r"（完成时限：[^）]+）$")
 # a word naming who acts, of any kind the owner ledger does not model (a person's post, a level of government)
 _ACTOR_WORD = re.compile(r"政府|党委|部门|单位|机构|机关|[^社]局|委员会|办公室|中心|企业|公司|书记|组长|村委|居委|村民|农户|合作社|协会|负总责")
 # a clause that says who acts without naming a government body: "村民以及其他…单位和个人负责户内处理设施的养护"
@@ -147,6 +147,11 @@ class Handlers:
         self.chunk_index = {c.chunk_id: c for c in snapshot.chunks}
         self.sections: dict[str, dict[str, Section]] = {d: {s.sid: s for s in root.walk()} for d, root in snapshot.outlines.items()}
         self.weights = load_weights()
+        # each document's task-table rows (分工表), the row's owner records under its text, grouped once
+        self.table_rows: dict[str, dict[str, list[Owner]]] = {}
+        for o in snapshot.owners:
+            if o.source == "table":
+                self.table_rows.setdefault(o.doc_id, {}).setdefault(o.sentence, []).append(o)
         self.doc_ids: set[str] | None = None
         self.min_support: dict[str, float] = {}
         self.trace: Callable[[str, str], None] = _no_trace
@@ -417,10 +422,7 @@ class Handlers:
         A row's task is short ("农产品质量安全数字化追溯"); it is the clause's when most of its words occur in
         the clause or the headings above it, and clearly more than in the next row's.
         """
-        rows: dict[str, list[Owner]] = {}
-        for o in self.snap.owners:
-            if o.source == "table" and o.doc_id == chunk.doc_id:
-                rows.setdefault(o.sentence, []).append(o)
+        rows = self.table_rows.get(chunk.doc_id, {})
         if not rows:
             return []
         # the clause, the headings above it, and an item's own heading before it in its paragraph
@@ -431,8 +433,7 @@ class Handlers:
         context = " ".join([lead, normalise_line(sentence), *chunk.norm_section_path])
         scored = []
         for owners in rows.values():
-            task = _TABLE_DEADLINE.sub("", owners[0].task)
-            terms = content_terms(task)
+            terms = content_terms(split_deadline(owners[0].task)[0])
             if terms:
                 scored.append((coverage(terms, context, self.stats), owners))
         scored.sort(key=lambda x: -x[0])

@@ -8,7 +8,7 @@ which keeps the support thresholds on their old scale), never set inline.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -24,7 +24,7 @@ class Weights:
     owner: dict[str, float]  # owner-record scorer: role_form (bonus for the role asked, malus for another),
     # title_share (how much of a clause's support may come from its document's title)
     fitted_on: tuple[str, ...] = ()  # the development sets the weights were fit on
-    lexical: dict[str, float] | None = None  # absent_term: the weight of a question word no document uses
+    lexical: dict[str, float] = field(default_factory=dict)  # absent_term: weight of a word no document uses
 
     def target_score(self, features: dict[str, float]) -> float:
         """The linear score of a target record from its features."""

@@ -11,6 +11,7 @@ import re
 
 from ..ingest.normalise import normalise_line
 from ..models import Duty, Owner
+from .tables import split_deadline
 
 # owner-record form → the role shown in the ledger
 _ROLE = {"牵头单位": "牵头", "牵头": "牵头", "配合单位": "配合", "责任单位": "负责", "负责": "负责", "由…负责": "负责",
@@ -18,7 +19,6 @@ _ROLE = {"牵头单位": "牵头", "牵头": "牵头", "配合单位": "配合",
 # a verb inside the task that says more than 负责: 审批, 同意, 监督…
 _VERB_ROLES = [("审批", re.compile(r"审批|批准|核准")), ("同意", re.compile(r"同意")), ("监督", re.compile(r"监督|监管|检查")),
                ("制定", re.compile(r"^(?:制定|编制|组织编制)")), ("报告", re.compile(r"^(?:报告|报送)"))]
-_TABLE_DEADLINE = re.compile(r"（完成时限：([^）]+)）$")
 _CLAUSE_DEADLINE = re.compile(r"\d+个?(?:工作)?日内|\d+小时内|[一二三四五六七八九十]+个?(?:工作)?日内|\d{4}年\d{1,2}月(?:底|前|\d{1,2}日前)?|\d{4}年(?:底|前)")
 
 
@@ -42,13 +42,12 @@ def duties(owners: list[Owner]) -> list[Duty]:
     for o in owners:
         if o.form == "发文机关":
             continue  # issuing the document is no task of the 责任清单 (the owner records keep it for "谁发的")
-        table = _TABLE_DEADLINE.search(o.task)
-        task = _TABLE_DEADLINE.sub("", o.task)
+        task, table_deadline = split_deadline(o.task)
         clause = _CLAUSE_DEADLINE.search(normalise_line(o.task))
         out.append(Duty(
             doc_id=o.doc_id, doc_title=o.doc_title, actor=o.owner,
             actors=list(dict.fromkeys(together[(o.doc_id, o.sentence, o.form)])),
-            role=role_of(o), task=task, deadline=table.group(1) if table else clause.group(0) if clause else "",
+            role=role_of(o), task=task, deadline=table_deadline or (clause.group(0) if clause else ""),
             source="table" if o.source == "table" else "document" if o.level == "document" else "clause",
             section_id=o.section_id, section_path=o.section_path, page=o.page, chunk_id=o.chunk_id, quote=o.sentence,
         ))

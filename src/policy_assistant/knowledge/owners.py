@@ -19,6 +19,7 @@ BODY_RE = re.compile(r"[\u4e00-\u9fff()（）]{2,}(?:主管部门|人民政府|�
 _BARE = r"(?:村民|农户|居民|排水户|经营者|运维单位|建设单位|施工单位|各地)"
 # one body, then any alternatives joined to it ("乡镇人民政府或者县（市、区）主管部门"), then a defined name
 # in brackets ("（以下统称排水户）")
+_BARE_WHOLE = re.compile(_BARE)
 _QUALIFIED = re.compile(r"^[^，,。；;]{2,}的(" + _BARE + r")$")
 _ONE = r"(?:[\u4e00-\u9fff、()（）和及与]{2,60}?" + _BODY + r"|" + _BARE + r")"
 _SUBJECT = (r"(?P<who>" + _ONE + r"(?:(?:或者|以及)[\u4e00-\u9fff、()（）]{1,40}?" + _BODY + r")*)"
@@ -75,7 +76,7 @@ def split_owners(who: str) -> list[str]:
     if len(wide) > 1 and not who.startswith(("任何", "其他")) and all(_BODY_END.search(p) and len(p) >= 2 for p in wide):
         return [q for p in wide for q in split_owners(p)]
     parts = [p.strip() for p in re.split(r"[、和及与]", who) if p.strip()]
-    if len(parts) > 1 and all((_BODY_END.search(p) and len(p) >= 3) or p == "各地" for p in parts):
+    if len(parts) > 1 and all((_BODY_END.search(p) and len(p) >= 3) or _BARE_WHOLE.fullmatch(p) for p in parts):
         return parts
     # "污水处理设施覆盖范围内的村民": the body is the villager; what qualifies it is the duty's condition
     qualified = _QUALIFIED.match(who)

@@ -34,6 +34,17 @@ class TaskTable:
     deadline: int | None
 
 
+# a task-table row's deadline rides on its owner record's task: "农村生活污水治理（完成时限：2026年12月）"
+DEADLINE_SUFFIX = "（完成时限：{}）"
+_DEADLINE_AT_END = re.compile(r"（完成时限：([^）]+)）$")
+
+
+def split_deadline(task: str) -> tuple[str, str]:
+    """A table row's task and its deadline ("" when the task carries none)."""
+    m = _DEADLINE_AT_END.search(task)
+    return (task[:m.start()], m.group(1)) if m else (task, "")
+
+
 def parse_header(cells: list[str]) -> TaskTable | None:
     """The task table a header row opens, or None when the row is no such header."""
     def find(pattern: re.Pattern[str], skip: set[int]) -> int | None:
@@ -86,7 +97,7 @@ def table_owners(document: Document, chunks: list[Chunk]) -> list[Owner]:
                 for body in split_bodies(normalise_line(cell)):
                     out.append(Owner(
                         doc_id=document.doc_id, doc_title=document.title, owner=body,
-                        task=task + (f"（完成时限：{normalise_line(deadline)}）" if deadline else ""),
+                        task=task + (DEADLINE_SUFFIX.format(normalise_line(deadline)) if deadline else ""),
                         form=form, level="clause", section_id=chunk.section_id, section_path=chunk.section_path,
                         norm_section_path=chunk.norm_section_path, page=chunk.page, chunk_id=chunk.chunk_id,
                         sentence=sentence, source="table",

@@ -38,6 +38,8 @@ _BARE_VALUE_BEFORE = re.compile(r"(下降|提高|增长|达到|达|超过|超|�
 _SCOPE_YEAR = re.compile(r"(?<!提高)(?<!增加)(?<!增长)(?<!上升)(?<!扩大)(?<!缩小)(?<!下降)(?<!减少)(?<!提升)"
                          r"(?:到|至|力争到|争取到|截至)\s*(\d{4})\s*年(?:底|末)?")
 _BARE_YEAR = re.compile(r"(?<![比较于\d])(\d{4})\s*年(?!\d)")
+# the same year as an indicator carries it ("信息化率2025年底达到50%"): with its 底/末, all of it left out
+_BARE_YEAR_IN_INDICATOR = re.compile(r"(?<![比较于\d])\d{4}\s*年(?:底|末)?(?!\d)")
 _BASELINE = re.compile(r"(?:比|较|相比)\s*\d{4}\s*年")
 _PERIOD = re.compile(r"(十[一二三四五六七八九]五|\"十[一二三四五六七八九]五\")(?:期间|时期|末)?")
 _EVERY_YEAR = re.compile(r"每年|年均|每年度")
@@ -183,7 +185,7 @@ def _clause_targets(clause: str, scope: tuple[str, int | None] | None, elided: s
         indicator = clause[prev_end:start]
         indicator = re.sub(r"(不少于|不低于|不超过|超过|稳定在|控制在|保持在|提高到|提升至|达到|达|累计|下降|超)$", "", indicator)
         indicator = _SCOPE_YEAR.sub("", indicator)
-        indicator = re.sub(r"(?<![比较于\d])\d{4}\s*年(?:底|末)?(?!\d)", "", indicator)  # "信息化率2025年底"
+        indicator = _BARE_YEAR_IN_INDICATOR.sub("", indicator)
         indicator = _LEAD_VERBS.sub("", indicator.strip(" 、和及"))
         if not indicator and elided and prev_end == 0:
             indicator = elided
