@@ -101,11 +101,12 @@ def test_a_plans_yao_is_a_duty_and_issuing_the_document_is_not() -> None:
     from policy_assistant.ingest.prepare import prepare_document
     from policy_assistant.knowledge.duties import duties
 
-    text = ("某某县人民政府办公室关于印发某某县和美乡村实施方案的通知\n\n某某县和美乡村实施方案\n\n"
-            "一、保障措施\n\n（一）强化组织领导。各地、各部门要高质高效抓好各项任务落实。\n\n"
-            "某某县人民政府办公室\n2024年3月1日\n")
+    text = ("某某县人民政府办公室关于印发某某县和美乡村实施方案的通知\n\n各乡镇人民政府：\n\n"
+            "《某某县和美乡村实施方案》已经县政府同意，现印发给你们。\n\n某某县人民政府办公室\n2024年3月1日\n\n"
+            "某某县和美乡村实施方案\n\n一、保障措施\n\n（一）强化组织领导。各地、各部门要高质高效抓好各项任务落实。\n")
     prepared = prepare_document("方案.txt", text.encode(), "upload", 1200)
     rows = duties(prepared.owners)
     assert {"各地", "各部门"} <= {d.actor for d in rows}
     assert all(o.level == "document" for o in prepared.owners if o.owner in ("各地", "各部门"))
-    assert not any(d.role == "发文" for d in rows)
+    assert any(o.form == "发文机关" for o in prepared.owners)  # the issuer is still an owner record…
+    assert not any(d.role == "发文" for d in rows)  # …but no row of the ledger
